@@ -1,0 +1,31 @@
+"""The tidings runtime: the only package generated code imports (needs only anyio and pydantic)."""
+
+from tidings.runtime._emitter import (
+    LISTENER_ADDED,
+    LISTENER_REMOVED,
+    DebugOptions,
+    Emittery,
+    EventIterator,
+    ListenerChange,
+    Mode,
+    Once,
+)
+from tidings.runtime._event import Event, Message
+from tidings.runtime._spec import CatalogSpec, Kind, MessageSpec, RetryPolicy
+
+__all__ = [
+    "LISTENER_ADDED",
+    "LISTENER_REMOVED",
+    "CatalogSpec",
+    "DebugOptions",
+    "Emittery",
+    "Event",
+    "EventIterator",
+    "Kind",
+    "ListenerChange",
+    "Message",
+    "MessageSpec",
+    "Mode",
+    "Once",
+    "RetryPolicy",
+]
