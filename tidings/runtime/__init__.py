@@ -1,5 +1,6 @@
 """The tidings runtime: the only package generated code imports (needs only anyio and pydantic)."""
 
+from tidings.runtime._bus import EventBus, Subscriber
 from tidings.runtime._emitter import (
     LISTENER_ADDED,
     LISTENER_REMOVED,
@@ -9,6 +10,7 @@ from tidings.runtime._emitter import (
     ListenerChange,
     Mode,
     Once,
+    current_event,
 )
 from tidings.runtime._event import Event, Message
 from tidings.runtime._spec import CatalogSpec, Kind, MessageSpec, RetryPolicy
@@ -20,6 +22,7 @@ __all__ = [
     "DebugOptions",
     "Emittery",
     "Event",
+    "EventBus",
     "EventIterator",
     "Kind",
     "ListenerChange",
@@ -28,4 +31,6 @@ __all__ = [
     "Mode",
     "Once",
     "RetryPolicy",
+    "Subscriber",
+    "current_event",
 ]

@@ -6,6 +6,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, Final, Generic, Literal, Self, TypeVar, get_args
@@ -18,6 +19,10 @@ from tidings.runtime._eager import Helper, resume, start
 from tidings.runtime._event import Event
 
 log = logging.getLogger("tidings")
+
+current_event: ContextVar[Event[Any] | None] = ContextVar("tidings_current_event", default=None)
+"""The event whose listener is running in this context (set for background deliveries and by
+`EventBus` for every delivery), or None."""
 
 Mode = Literal["sync", "async", "serial"]
 """How a subscriber runs: `sync` is awaited by emit; `async` runs in the background; `serial`
@@ -149,17 +154,20 @@ class Emittery:
     async def emit(self, name: str, data: Any = None, /) -> None:
         """Run every listener of `name`, then every `on_any` listener, concurrently; wait for the
         sync ones and queue the async/serial ones. Raises an ExceptionGroup of all listener errors."""
-        subs = self._prepare(name, data, "emit")
+        event = Event(name, data)
+        subs = self._prepare(event, "emit")
         if subs:
             errors: list[Exception] = []
-            await self._run(subs, 0, Event(name, data), errors)
+            await self._run(subs, 0, event, errors)
             if errors:
                 raise ExceptionGroup(f"{len(errors)} listener(s) of {name!r} failed", errors)
 
     async def emit_serial(self, name: str, data: Any = None, /) -> None:
         """Run the listeners one after another; the first error propagates as itself and stops the rest."""
-        subs = self._prepare(name, data, "emit_serial")
         event = Event(name, data)
+        await self._serially(self._prepare(event, "emit_serial"), event)
+
+    async def _serially(self, subs: tuple[_Sub, ...], event: Event[Any]) -> None:
         for sub in subs:
             if not sub.active:
                 continue
@@ -172,16 +180,18 @@ class Emittery:
             elif (suspended := start(result)) is not None:
                 await resume(suspended)
 
-    def _prepare(self, name: str, data: Any, kind: str) -> tuple[_Sub, ...]:
+    def _prepare(self, event: Event[Any], kind: str) -> tuple[_Sub, ...]:
+        # Check the name, log, feed the iterators; return the listeners to run (a snapshot).
+        name = event.name
         if type(name) is not str:
             if not isinstance(name, str):
                 raise TypeError(f"event name must be a str, got {name!r}")
             if isinstance(name, _MetaEvent):
                 raise TypeError(f"{name} is a meta event: only the emitter emits it")
         if self.debug.enabled or Emittery.is_debug_enabled:
-            self.debug.logger(kind, self.debug.name, name, data)
+            self.debug.logger(kind, self.debug.name, name, event.data)
         if self._iterators or self._any_iterators:
-            self._feed(Event(name, data), self._iterators.get(name, ()), self._any_iterators)
+            self._feed(event, self._iterators.get(name, ()), self._any_iterators)
         subs = self._listeners.get(name, ()) + self._any
         if self._background_subs and self._tg is None and any(s.queue is not None for s in subs):
             raise RuntimeError(
@@ -247,6 +257,7 @@ class Emittery:
         while True:
             while items:
                 sub, event = items.popleft()
+                token = current_event.set(event)
                 try:
                     if sub.active:
                         suspended = start(sub.listener(event))
@@ -266,6 +277,7 @@ class Emittery:
                     log.error("%s listener %r failed on %r", sub.mode, sub.listener, event.name,
                               exc_info=exc)
                 finally:
+                    current_event.reset(token)
                     self._outstanding -= 1
                     if not self._outstanding and self._drained is not None:
                         self._drained.set()
