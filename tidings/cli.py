@@ -29,3 +29,8 @@ def main() -> None:
 
     Exit codes: 0 clean, 1 findings, 2 usage or input error.
     """
+
+
+from tidings.catalog._cli import schema_command  # noqa: E402
+
+main.add_command(schema_command)

@@ -1,0 +1,227 @@
+"""A valid multi-file catalog loads into the typed model, defaults merged and payloads bundled."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from jsonschema import Draft202012Validator
+
+from tidings.catalog import (
+    Catalog,
+    CatalogError,
+    Compatibility,
+    Location,
+    RetrySettings,
+    fingerprint,
+    function_name,
+    load_catalog,
+    load_catalog_texts,
+    model_name,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VALID = FIXTURES / "valid"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog(VALID)
+
+
+def test_catalog_metadata(catalog: Catalog) -> None:
+    root = VALID.as_posix()
+    assert catalog.name == "freight_test"
+    assert catalog.description == "A small multi-file catalog for the catalog tests."
+    assert catalog.files == (
+        f"{root}/catalog.yaml", f"{root}/common.yaml", f"{root}/shipping/shipments.yaml",
+    )
+    assert list(catalog.contexts) == ["core", "email", "tasks", "tracking"]
+    core = catalog.contexts["core"]
+    assert (core.description, core.owner) == ("Core server", "team-core")
+    assert catalog.contexts["tracking"].owner == "team-tracking"
+    assert str(catalog.contexts["tracking"].location) == f"{root}/shipping/shipments.yaml:2:3"
+    assert list(catalog.events) == ["documentUploaded", "shipmentCreated", "shipmentDeparted"]
+    assert list(catalog.commands) == ["EMAIL_SendBookingRequestAskedEmailCommand", "resyncTracking"]
+    assert [m.name for m in catalog.messages()] == sorted([*catalog.events, *catalog.commands])
+    assert catalog.defaults_compatibility is Compatibility.FULL
+    assert catalog.defaults_retry == RetrySettings(
+        max_attempts=3, initial_delay=0.5, max_delay=120.0, jitter=False
+    )
+
+
+def test_defaults_are_merged_per_field(catalog: Catalog) -> None:
+    doc = catalog.message("documentUploaded")
+    assert doc.retry == RetrySettings(max_attempts=10, initial_delay=0.5, max_delay=120, jitter=False)
+    assert doc.compatibility is Compatibility.BACKWARD_TRANSITIVE
+    email = catalog.message("EMAIL_SendBookingRequestAskedEmailCommand")
+    assert email.retry == RetrySettings(max_attempts=3, initial_delay=2.0, max_delay=3600.0,
+                                        jitter=False)
+    assert email.compatibility is Compatibility.FULL
+    assert catalog.message("resyncTracking").retry == catalog.defaults_retry
+
+
+def test_message_fields(catalog: Catalog) -> None:
+    root = VALID.as_posix()
+    email = catalog.commands["EMAIL_SendBookingRequestAskedEmailCommand"]
+    assert email.kind == "command"
+    assert email.handler == "email"
+    assert email.consumers == ("email",)
+    assert email.producers == ("core",)
+    assert (email.version, email.deprecated) == (2, True)
+    assert email.description == "Send the booking request email."
+    assert email.model_name == "EMAILSendBookingRequestAskedEmailCommand"
+    assert email.function_name == "email_send_booking_request_asked_email_command"
+    assert str(email.location) == f"{root}/catalog.yaml:28:3"
+    assert email.file == f"{root}/catalog.yaml"
+    created = catalog.events["shipmentCreated"]
+    assert (created.kind, created.handler, created.version, created.deprecated) == (
+        "event", None, 1, False
+    )
+    assert created.consumers == ("tasks", "email", "tracking")
+    assert created.location == Location(file=f"{root}/shipping/shipments.yaml", line=4, column=3)
+    assert catalog.events["shipmentDeparted"].consumers == ()
+    with pytest.raises(KeyError):
+        catalog.message("nope")
+
+
+def test_payload_is_kept_as_written(catalog: Catalog) -> None:
+    doc = catalog.message("documentUploaded")
+    assert doc.payload["properties"]["fee"] == {"$ref": "common.yaml#/$defs/Money"}
+    # YAML 1.2 core schema: "NO" quoted stays text; unquoted NO would too.
+    assert doc.payload["properties"]["kind"]["enum"] == ["invoice", "bill_of_lading", "NO"]
+
+
+def test_resolved_payload_is_self_contained(catalog: Catalog) -> None:
+    created = catalog.message("shipmentCreated").resolved_payload
+    assert created["properties"]["value"] == {"$ref": "#/$defs/Money"}
+    assert created["properties"]["legs"]["items"] == {"$ref": "#/$defs/Leg"}
+    assert sorted(created["$defs"]) == ["Currency", "Leg", "Money"]
+    assert created["$defs"]["Money"]["properties"]["currency"] == {"$ref": "#/$defs/Currency"}
+    assert created["$defs"]["Leg"]["properties"]["next"] == {"$ref": "#/$defs/Leg"}
+    departed = catalog.message("shipmentDeparted").resolved_payload
+    assert departed["$ref"] == "#/$defs/ShipmentCreated"
+    assert sorted(departed["$defs"]) == ["Currency", "Leg", "Money", "ShipmentCreated"]
+    assert "$defs" not in catalog.message("resyncTracking").resolved_payload
+    for message in catalog.messages():
+        Draft202012Validator.check_schema(message.resolved_payload)
+        assert "common.yaml" not in json.dumps(message.resolved_payload)
+
+
+def test_resolved_payload_validates_like_the_original(catalog: Catalog) -> None:
+    schema = catalog.message("shipmentDeparted").resolved_payload
+    good = {"shipmentId": "x", "value": {"amount": "1.5", "currency": "EUR"},
+            "legs": [{"from": "DEHAM", "next": {"to": "NLRTM"}}]}
+    jsonschema.validate(good, schema)
+    bad = {**good, "value": {"amount": "1.5", "currency": "XXX"}}
+    with pytest.raises(jsonschema.ValidationError, match="'XXX' is not one of"):
+        jsonschema.validate(bad, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**good, "legs": [{"next": {"to": 3}}]}, schema)
+
+
+def test_fingerprint_is_sha256_of_canonical_resolved_payload(catalog: Catalog) -> None:
+    import hashlib
+
+    for message in catalog.messages():
+        canonical = json.dumps(message.resolved_payload, sort_keys=True, separators=(",", ":"))
+        assert message.fingerprint == hashlib.sha256(canonical.encode()).hexdigest()
+        assert message.fingerprint == fingerprint(message.resolved_payload)
+    assert len({m.fingerprint for m in catalog.messages()}) == len(catalog.messages())
+
+
+def test_shared_defs_and_bundle(catalog: Catalog) -> None:
+    assert sorted(catalog.shared_defs) == ["Currency", "DocumentId", "Leg", "Money", "Unused"]
+    bundle = catalog.bundle()
+    Draft202012Validator.check_schema(bundle)
+    assert bundle["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert sorted(bundle["$defs"]) == sorted([
+        "DocumentUploaded", "EMAILSendBookingRequestAskedEmailCommand", "ResyncTracking",
+        "ShipmentCreated", "ShipmentDeparted", "Currency", "DocumentId", "Leg", "Money", "Unused",
+    ])
+    assert all("$defs" not in body for body in bundle["$defs"].values())
+    # every $ref of the bundle resolves inside it
+    text = json.dumps(bundle)
+    for name in bundle["$defs"]:
+        text = text.replace(f'"#/$defs/{name}"', '""')
+    assert "$ref\": \"#" not in text and ".yaml" not in text
+    # a payload validated through the bundle behaves as through its resolved payload
+    validator = Draft202012Validator({**bundle, "$ref": "#/$defs/DocumentUploaded"})
+    assert validator.is_valid({"documentId": "d", "kind": "NO", "fee": {"amount": "1",
+                                                                        "currency": "USD"}})
+    assert not validator.is_valid({"documentId": "d", "kind": "no"})
+    bundle["$defs"].clear()
+    assert catalog.bundle()["$defs"], "bundle() must return a fresh copy"
+
+
+def test_model_is_frozen(catalog: Catalog) -> None:
+    with pytest.raises(ValueError, match="frozen"):
+        catalog.name = "x"  # type: ignore[misc]
+    with pytest.raises(ValueError, match="frozen"):
+        catalog.message("resyncTracking").version = 3  # type: ignore[misc]
+
+
+def test_texts_give_the_same_model_as_disk(catalog: Catalog) -> None:
+    files = {
+        p.relative_to(VALID).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted(VALID.rglob("*.yaml"))
+    }
+    from_texts = load_catalog_texts(files, root=VALID.as_posix())
+    assert from_texts == catalog
+    assert from_texts.model_dump() == catalog.model_dump()
+    bare = load_catalog_texts(files)
+    assert bare.files == ("catalog.yaml", "common.yaml", "shipping/shipments.yaml")
+    assert [m.fingerprint for m in bare.messages()] == [m.fingerprint for m in catalog.messages()]
+
+
+def test_explicit_file_list_and_single_file(tmp_path: Path) -> None:
+    one = tmp_path / "one.yaml"
+    one.write_text(
+        "catalog: solo\ncontexts: {a: {}}\n"
+        "events:\n  pinged:\n    producers: [a]\n    consumers: [a]\n    payload: {type: object}\n",
+        encoding="utf-8",
+    )
+    for given in (one, [one], tmp_path):
+        loaded = load_catalog(given)
+        assert loaded.name == "solo"
+        assert list(loaded.events) == ["pinged"]
+        assert loaded.events["pinged"].retry == RetrySettings()
+        assert loaded.events["pinged"].compatibility is Compatibility.BACKWARD
+
+
+def test_loading_is_deterministic() -> None:
+    first, second = load_catalog(VALID), load_catalog(str(VALID))
+    assert first == second
+    assert json.dumps(first.bundle()) == json.dumps(second.bundle())
+
+
+def test_missing_directory_and_empty_directory(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError) as missing:
+        load_catalog(tmp_path / "nope")
+    assert str(missing.value) == (
+        f"{(tmp_path / 'nope').as_posix()}: no such directory; point tidings at the directory "
+        "that holds the catalog's *.yaml files"
+    )
+    with pytest.raises(CatalogError) as empty:
+        load_catalog(tmp_path)
+    assert "no *.yaml or *.yml files" in str(empty.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "function"),
+    [
+        ("shipmentCreated", "ShipmentCreated", "shipment_created"),
+        ("resyncTracking", "ResyncTracking", "resync_tracking"),
+        ("EMAIL_SendBookingRequestAskedEmailCommand", "EMAILSendBookingRequestAskedEmailCommand",
+         "email_send_booking_request_asked_email_command"),
+        ("shipment_created", "ShipmentCreated", "shipment_created"),
+        ("HTTPRequestSent", "HTTPRequestSent", "http_request_sent"),
+        ("documentV2Uploaded", "DocumentV2Uploaded", "document_v2_uploaded"),
+        ("ping", "Ping", "ping"),
+    ],
+)
+def test_naming(name: str, model: str, function: str) -> None:
+    assert model_name(name) == model
+    assert function_name(name) == function

@@ -1,0 +1,46 @@
+"""Where JSON Schema 2020-12 keywords hold subschemas, and which keywords exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+SCHEMA_VALUED = frozenset({
+    "additionalProperties", "items", "contains", "propertyNames", "not", "if", "then", "else",
+    "unevaluatedItems", "unevaluatedProperties", "contentSchema",
+})
+SCHEMA_MAPS = frozenset({"properties", "patternProperties", "dependentSchemas", "$defs"})
+SCHEMA_ARRAYS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+DATA_KEYWORDS = frozenset({
+    "$schema", "$id", "$ref", "$anchor", "$comment", "type", "enum", "const",
+    "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum", "maxLength",
+    "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "maxContains", "minContains",
+    "maxProperties", "minProperties", "required", "dependentRequired", "title", "description",
+    "default", "deprecated", "readOnly", "writeOnly", "examples", "format", "contentEncoding",
+    "contentMediaType",
+})
+KNOWN = SCHEMA_VALUED | SCHEMA_MAPS | SCHEMA_ARRAYS | DATA_KEYWORDS
+
+Pointer = tuple[str | int, ...]
+
+
+def subschemas(schema: Any, at: Pointer = ()) -> Iterator[tuple[dict[str, Any], Pointer]]:
+    """Every schema object inside `schema` (itself first) with its path, following only the
+    keywords that hold schemas (so a property called `$ref`, or an enum value, is never one)."""
+    if not isinstance(schema, dict):
+        return
+    yield schema, at
+    for key, value in schema.items():
+        if key in SCHEMA_VALUED:
+            yield from subschemas(value, (*at, key))
+        elif key in SCHEMA_MAPS and isinstance(value, dict):
+            for name, sub in value.items():
+                yield from subschemas(sub, (*at, key, name))
+        elif key in SCHEMA_ARRAYS and isinstance(value, list):
+            for index, sub in enumerate(value):
+                yield from subschemas(sub, (*at, key, index))
+
+
+def json_pointer(parts: Pointer) -> str:
+    """RFC 6901 pointer of a path (`""` for the root)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)

@@ -1,0 +1,472 @@
+"""Load a catalog: YAML files -> checked, merged, bundled `Catalog` (or one `CatalogError`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import posixpath
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from tidings.catalog._bundle import Bundler, Target
+from tidings.catalog._durations import parse_duration
+from tidings.catalog._issues import CatalogError, CatalogIssue
+from tidings.catalog._model import (
+    Catalog,
+    Compatibility,
+    ContextDef,
+    Location,
+    MessageDef,
+    RetrySettings,
+)
+from tidings.catalog._naming import (
+    function_name,
+    message_name_problem,
+    model_name,
+    module_name_problem,
+)
+from tidings.catalog._payloads import payload_issues
+from tidings.catalog._structure import did_you_mean, dotted
+from tidings.catalog._yaml import ParsedFile, parse_yaml
+from tidings.catalog._yaml import Path as YamlPath
+
+_SECTIONS = (("event", "events"), ("command", "commands"))
+_ONLY_IN_MAIN = ("defaults", "description")
+
+
+def fingerprint(schema: Mapping[str, Any]) -> str:
+    """sha256 hex of the canonical JSON (sorted keys, no whitespace) of `schema`."""
+    text = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _where(location: Location) -> str:
+    return str(location)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+class _Loader:
+    def __init__(self, sources: Mapping[str, str], root: str) -> None:
+        self.sources = dict(sorted(sources.items()))
+        self.root = root
+        self.issues: list[CatalogIssue] = []
+        self.files: dict[str, ParsedFile] = {}
+
+    def display(self, key: str) -> str:
+        return posixpath.join(self.root, key) if self.root not in ("", ".") else key
+
+    def issue(self, parsed: ParsedFile, path: YamlPath, message: str, *, key: bool = False) -> None:
+        self.issues.append(
+            CatalogIssue(location=parsed.location(path, key=key), path=dotted(path), message=message)
+        )
+
+    # -- phases ---------------------------------------------------------------------------
+
+    def parse(self) -> None:
+        from tidings.catalog._structure import structure_issues
+
+        for key, text in self.sources.items():
+            parsed = parse_yaml(self.display(key), text, self.issues)
+            if parsed is None:
+                continue
+            if not isinstance(parsed.data, dict):
+                self.issue(
+                    parsed,
+                    (),
+                    "a catalog file is a mapping with the keys catalog, description, contexts, "
+                    "defaults, events, commands and $defs; start the file with one of them",
+                )
+                continue
+            self.issues.extend(structure_issues(parsed))
+            self.files[key] = parsed
+
+    def load(self) -> Catalog:
+        self.parse()
+        main = self.catalog_file()
+        contexts = self.contexts()
+        messages = self.names()
+        defs = self.shared_defs(messages)
+        self.check_contexts(messages, contexts)
+        for (key, path), schema in [*messages.values(), *defs.values()]:
+            if isinstance(schema, dict):
+                self.issues.extend(payload_issues(self.files[key], path, schema))
+        targets = [
+            Target(model_name(name), key, path, node)
+            for name, ((key, path), node) in messages.items()
+            if isinstance(node, dict)
+        ] + [Target(name, key, path, node) for name, ((key, path), node) in defs.items()]
+        bundler = Bundler(self.files, targets)
+        bundler.run()
+        self.issues.extend(bundler.issues)
+        defaults_retry, defaults_compat = self.defaults(main)
+        built = self.build(main, contexts, messages, defs, bundler, defaults_retry, defaults_compat)
+        if self.issues or built is None:
+            if not self.issues:  # pragma: no cover - build returns None only with issues
+                raise AssertionError("catalog build failed without an issue")
+            raise CatalogError(self.issues)
+        return built
+
+    def catalog_file(self) -> str | None:
+        declared = [
+            key
+            for key, parsed in self.files.items()
+            if "catalog" in parsed.data and isinstance(parsed.data["catalog"], str)
+        ]
+        if not declared:
+            if self.files and not any("catalog" in p.data for p in self.files.values()):
+                first = next(iter(self.files.values()))
+                self.issue(
+                    first,
+                    (),
+                    "no file declares the catalog name; add `catalog: <name>` (the Python "
+                    "package of the generated code) to one file",
+                )
+            return None
+        main = declared[0]
+        first = self.files[main]
+        problem = module_name_problem(first.data["catalog"], "catalog")
+        if problem:
+            self.issue(first, ("catalog",), f"{first.data['catalog']!r} {problem}")
+        for key in declared[1:]:
+            self.issue(
+                self.files[key],
+                ("catalog",),
+                f"the catalog name is already declared at {first.location(('catalog',), key=True)}"
+                "; declare it in one file only",
+                key=True,
+            )
+        for key, parsed in self.files.items():
+            if key == main:
+                continue
+            for section in _ONLY_IN_MAIN:
+                if section in parsed.data:
+                    self.issue(
+                        parsed,
+                        (section,),
+                        f"only the file that declares `catalog:` ({first.file}) may set "
+                        f"`{section}`; move it there",
+                        key=True,
+                    )
+        return main
+
+    def contexts(self) -> dict[str, tuple[str, YamlPath]]:
+        found: dict[str, tuple[str, YamlPath]] = {}
+        for key, parsed in self.files.items():
+            for name in _dict(parsed.data.get("contexts")):
+                path: YamlPath = ("contexts", name)
+                problem = module_name_problem(name, "context")
+                if problem:
+                    self.issue(parsed, path, f"context name {name!r} {problem}", key=True)
+                if name in found:
+                    other = self.files[found[name][0]].location(found[name][1], key=True)
+                    self.issue(
+                        parsed,
+                        path,
+                        f"context {name!r} is already declared at {other}; declare it once",
+                        key=True,
+                    )
+                    continue
+                found[name] = (key, path)
+        return found
+
+    def names(self) -> dict[str, tuple[tuple[str, YamlPath], Any]]:
+        """Every message by name -> ((file key, path), payload node); checks names."""
+        found: dict[str, tuple[tuple[str, YamlPath], Any]] = {}
+        kinds: dict[str, str] = {}
+        models: dict[str, tuple[str, str, YamlPath]] = {}
+        functions: dict[str, tuple[str, str, YamlPath]] = {}
+        for key, parsed in self.files.items():
+            for kind, section in _SECTIONS:
+                for name, body in _dict(parsed.data.get(section)).items():
+                    path: YamlPath = (section, name)
+                    problem = message_name_problem(name)
+                    if problem:
+                        self.issue(parsed, path, f"{kind} name {name!r} {problem}", key=True)
+                        continue
+                    if name in found:
+                        (other_key, other_path), _ = found[name]
+                        other = self.files[other_key].location(other_path, key=True)
+                        self.issue(
+                            parsed,
+                            path,
+                            f"{name!r} is already declared as {_article(kinds[name])} at "
+                            f"{other}; names are unique across the catalog's files",
+                            key=True,
+                        )
+                        continue
+                    self.collide(models, model_name(name), name, key, path, "model")
+                    self.collide(functions, function_name(name), name, key, path, "function")
+                    kinds[name] = kind
+                    payload = _dict(body).get("payload")
+                    found[name] = ((key, (*path, "payload")), payload)
+        self._models = models
+        return found
+
+    def collide(
+        self,
+        seen: dict[str, tuple[str, str, YamlPath]],
+        python: str,
+        name: str,
+        key: str,
+        path: YamlPath,
+        what: str,
+    ) -> None:
+        if python in seen:
+            other_name, other_key, other_path = seen[python]
+            other = self.files[other_key].location(other_path, key=True)
+            self.issue(
+                self.files[key],
+                path,
+                f"{name!r} and {other_name!r} (at {other}) both become the Python {what} name "
+                f"{python!r}; rename one of them",
+                key=True,
+            )
+            return
+        seen[python] = (name, key, path)
+
+    def shared_defs(
+        self, messages: dict[str, tuple[tuple[str, YamlPath], Any]]
+    ) -> dict[str, tuple[tuple[str, YamlPath], Any]]:
+        found: dict[str, tuple[tuple[str, YamlPath], Any]] = {}
+        for key, parsed in self.files.items():
+            for name, body in _dict(parsed.data.get("$defs")).items():
+                path: YamlPath = ("$defs", name)
+                problem = message_name_problem(name)
+                if problem:
+                    self.issue(parsed, path, f"definition name {name!r} {problem}", key=True)
+                    continue
+                if name in found:
+                    (other_key, other_path), _ = found[name]
+                    other = self.files[other_key].location(other_path, key=True)
+                    self.issue(
+                        parsed,
+                        path,
+                        f"definition {name!r} is already declared at {other}; definition "
+                        "names are unique across the catalog's files",
+                        key=True,
+                    )
+                    continue
+                self.collide(self._models, model_name(name), name, key, path, "model")
+                found[name] = ((key, path), body)
+        del messages
+        return found
+
+    def check_contexts(
+        self,
+        messages: dict[str, tuple[tuple[str, YamlPath], Any]],
+        contexts: dict[str, tuple[str, YamlPath]],
+    ) -> None:
+        declared = sorted(contexts)
+        for (key, payload_path), _ in messages.values():
+            parsed = self.files[key]
+            path = payload_path[:-1]
+            body = _dict(parsed.data[path[0]][path[1]])
+            refs: list[tuple[YamlPath, Any]] = []
+            for field in ("producers", "consumers"):
+                values = body.get(field)
+                if isinstance(values, list):
+                    refs.extend(((*path, field, i), v) for i, v in enumerate(values))
+            if isinstance(body.get("handler"), str):
+                refs.append(((*path, "handler"), body["handler"]))
+            for where, context in refs:
+                if isinstance(context, str) and context not in contexts:
+                    self.issue(
+                        parsed,
+                        where,
+                        f"unknown context {context!r}{did_you_mean(context, declared)}; "
+                        "declare it under `contexts:` or use one of: "
+                        + (", ".join(declared) or "(none declared)"),
+                    )
+
+    def retry(
+        self, parsed: ParsedFile, path: YamlPath, raw: Any, base: RetrySettings
+    ) -> RetrySettings:
+        values = base.model_dump()
+        for name, value in _dict(raw).items():
+            if name in ("initial_delay", "max_delay"):
+                try:
+                    values[name] = parse_duration(value)
+                except ValueError:
+                    continue  # reported by the format check
+            elif name in values:
+                values[name] = value
+        try:
+            settings = RetrySettings.model_validate(values)
+        except ValueError:
+            return base  # reported by the format check
+        if isinstance(raw, dict) and settings.max_delay < settings.initial_delay:
+            self.issue(
+                parsed,
+                path,
+                f"max_delay ({settings.max_delay:g}s) is shorter than initial_delay "
+                f"({settings.initial_delay:g}s); raise max_delay or lower initial_delay",
+            )
+        return settings
+
+    def defaults(self, main: str | None) -> tuple[RetrySettings, Compatibility]:
+        if main is None:
+            return RetrySettings(), Compatibility.BACKWARD
+        parsed = self.files[main]
+        defaults = _dict(parsed.data.get("defaults"))
+        retry = self.retry(parsed, ("defaults", "retry"), defaults.get("retry"), RetrySettings())
+        compat = _compat(defaults.get("compatibility"), Compatibility.BACKWARD)
+        return retry, compat
+
+    def build(
+        self,
+        main: str | None,
+        contexts: dict[str, tuple[str, YamlPath]],
+        messages: dict[str, tuple[tuple[str, YamlPath], Any]],
+        defs: dict[str, tuple[tuple[str, YamlPath], Any]],
+        bundler: Bundler,
+        defaults_retry: RetrySettings,
+        defaults_compat: Compatibility,
+    ) -> Catalog | None:
+        built_contexts: dict[str, ContextDef] = {}
+        for name, (key, path) in sorted(contexts.items()):
+            parsed = self.files[key]
+            body = _dict(parsed.data["contexts"][name])
+            built_contexts[name] = ContextDef(
+                name=name,
+                description=str(body.get("description", "")),
+                owner=body.get("owner") if isinstance(body.get("owner"), str) else None,
+                location=parsed.location(path, key=True),
+            )
+        events: dict[str, MessageDef] = {}
+        commands: dict[str, MessageDef] = {}
+        for name, ((key, payload_path), payload) in sorted(messages.items()):
+            parsed = self.files[key]
+            path = payload_path[:-1]
+            body = _dict(parsed.data[path[0]][path[1]])
+            kind: Literal["event", "command"] = "event" if path[0] == "events" else "command"
+            retry = self.retry(parsed, (*path, "retry"), body.get("retry"), defaults_retry)
+            if self.issues or main is None or not isinstance(payload, dict):
+                continue
+            python = model_name(name)
+            resolved = dict(bundler.rewritten[python])
+            needed = bundler.closure(python)
+            if needed:
+                resolved["$defs"] = needed
+            handler = body.get("handler") if kind == "command" else None
+            message = MessageDef(
+                name=name,
+                kind=kind,
+                description=str(body.get("description", "")),
+                version=int(body.get("version", 1)),
+                deprecated=bool(body.get("deprecated", False)),
+                producers=tuple(body.get("producers", ())),
+                consumers=(handler,) if handler else tuple(body.get("consumers", ())),
+                handler=handler,
+                retry=retry,
+                compatibility=_compat(body.get("compatibility"), defaults_compat),
+                payload=payload,
+                resolved_payload=resolved,
+                fingerprint=fingerprint(resolved),
+                location=parsed.location(path, key=True),
+                file=parsed.file,
+                model_name=python,
+                function_name=function_name(name),
+            )
+            (events if kind == "event" else commands)[name] = message
+        if self.issues or main is None:
+            return None
+        first = self.files[main].data
+        return Catalog(
+            name=first["catalog"],
+            description=str(first.get("description", "")),
+            contexts=built_contexts,
+            events=events,
+            commands=commands,
+            defaults_retry=defaults_retry,
+            defaults_compatibility=defaults_compat,
+            shared_defs={name: bundler.rewritten[name] for name in sorted(defs)},
+            files=tuple(self.display(key) for key in self.sources),
+        )
+
+
+def _compat(value: Any, default: Compatibility) -> Compatibility:
+    try:
+        return Compatibility(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _article(kind: str) -> str:
+    return "an event" if kind == "event" else "a command"
+
+
+def _no_catalog(where: str, message: str) -> CatalogError:
+    return CatalogError([CatalogIssue(location=Location(file=where, line=0, column=0),
+                                      message=message)])
+
+
+def load_catalog_texts(files: Mapping[str, str], *, root: str = "") -> Catalog:
+    """Load a catalog from in-memory files: virtual path (relative, `/`-separated) -> YAML text.
+
+    Paths shown in errors and stored in the model are `root/path`. Raises `CatalogError`.
+    """
+    if not files:
+        raise _no_catalog(root or ".", "no catalog files; add a *.yaml file with `catalog: <name>`")
+    sources = {posixpath.normpath(key.replace(os.sep, "/")): text for key, text in files.items()}
+    return _Loader(sources, root).load()
+
+
+def _read(path: Path, shown: str, issues: list[CatalogIssue]) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        issues.append(CatalogIssue(location=Location(file=shown, line=1, column=1),
+                                   message=f"not UTF-8 text ({exc.reason}); save it as UTF-8"))
+    except OSError as exc:
+        issues.append(CatalogIssue(location=Location(file=shown, line=0, column=0),
+                                   message=f"cannot read the file: {exc.strerror}"))
+    return None
+
+
+def load_catalog(root: Path | str | Sequence[Path | str]) -> Catalog:
+    """Load a catalog from a directory (every *.yaml / *.yml below it, sorted) or from files.
+
+    Paths in errors and in the model are shown as given (`schemas/freight.yaml`). Raises
+    `CatalogError` listing every problem, sorted by file and line.
+    """
+    issues: list[CatalogIssue] = []
+    sources: dict[str, str] = {}
+    if isinstance(root, str | os.PathLike):
+        directory = Path(root)
+        shown_root = directory.as_posix()
+        if not directory.exists():
+            raise _no_catalog(shown_root, "no such directory; point tidings at the directory "
+                                          "that holds the catalog's *.yaml files")
+        if directory.is_file():
+            return load_catalog([directory])
+        paths = sorted(
+            p for p in directory.rglob("*")
+            if p.suffix in (".yaml", ".yml") and p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(directory).parts)
+        )
+        if not paths:
+            raise _no_catalog(shown_root, "no *.yaml or *.yml files in this directory; add the "
+                                          "catalog files (one declares `catalog: <name>`)")
+        for path in paths:
+            key = path.relative_to(directory).as_posix()
+            shown = key if shown_root in ("", ".") else f"{shown_root}/{key}"
+            text = _read(path, shown, issues)
+            if text is not None:
+                sources[key] = text
+        if issues:
+            raise CatalogError(issues)
+        return load_catalog_texts(sources, root="" if shown_root == "." else shown_root)
+    for item in root:
+        path = Path(item)
+        key = posixpath.normpath(path.as_posix())
+        text = _read(path, key, issues)
+        if text is not None:
+            sources[key] = text
+    if issues:
+        raise CatalogError(issues)
+    return load_catalog_texts(sources)

@@ -1,0 +1,72 @@
+"""How catalog names become Python names, deterministically and without mangling."""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])\d*|[A-Z]?[a-z]+\d*|\d+")
+_MESSAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+
+
+def _words(name: str) -> list[str]:
+    return [word for part in name.split("_") for word in _WORD.findall(part)]
+
+
+def model_name(name: str) -> str:
+    """The pydantic model (class) name of a message: `shipmentCreated` -> `ShipmentCreated`,
+    `EMAIL_SendBookingRequestAskedEmailCommand` -> `EMAILSendBookingRequestAskedEmailCommand`."""
+    return "".join(word[:1].upper() + word[1:] for word in _words(name))
+
+
+def function_name(name: str) -> str:
+    """The snake_case name used in functions: `shipmentCreated` -> `shipment_created`
+    (so `emit_shipment_created`, `on_shipment_created`)."""
+    return "_".join(word.lower() for word in _words(name))
+
+
+def _describe_bad_characters(name: str) -> str:
+    for char in name:
+        if not char.isascii():
+            uname = unicodedata.name(char, "unnamed character")
+            return f"contains the non-ASCII character {char!r} (U+{ord(char):04X} {uname})"
+    for char in name:
+        if not (char.isalnum() or char == "_"):
+            return f"contains {char!r}"
+    if name[:1].isdigit():
+        return "starts with a digit"
+    if name[:1] == "_":
+        return "starts with an underscore"
+    return "has uppercase letters"
+
+
+def message_name_problem(name: str) -> str | None:
+    """Why `name` cannot be an event, command or definition name, or None when it can."""
+    if not name:
+        return "the name is empty"
+    if not _MESSAGE_NAME.match(name):
+        return (
+            f"{_describe_bad_characters(name)}; names use ASCII letters, digits and underscores "
+            "and start with a letter (e.g. shipmentCreated)"
+        )
+    if keyword.iskeyword(name) or keyword.iskeyword(function_name(name)):
+        return "is a Python keyword; choose another name (e.g. add a noun: classAssigned)"
+    if not _words(name):
+        return "has no letters; names use ASCII letters, digits and underscores"
+    return None
+
+
+def module_name_problem(name: str, what: str) -> str | None:
+    """Why `name` cannot be a context or catalog name (a Python module name), or None."""
+    if not name:
+        return "the name is empty"
+    if not _MODULE_NAME.match(name):
+        return (
+            f"{_describe_bad_characters(name)}; {what} names are Python module names: "
+            "lowercase ASCII letters, digits and underscores, starting with a letter (e.g. tracking)"
+        )
+    if keyword.iskeyword(name):
+        return f"is a Python keyword; choose another {what} name"
+    return None
