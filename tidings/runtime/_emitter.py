@@ -169,16 +169,16 @@ class Emittery:
 
     async def _serially(self, subs: tuple[_Sub, ...], event: Event[Any]) -> None:
         for sub in subs:
-            if not sub.active:
-                continue
-            if sub.queue is not None:
+            if sub.queue is None and sub.active:
+                result = sub.listener(event)
+                if result is None:
+                    continue
+                if type(result) is _COROUTINE:
+                    await result
+                elif (suspended := start(result)) is not None:
+                    await resume(suspended)
+            elif sub.active:
                 self._enqueue(sub, event)
-                continue
-            result = sub.listener(event)
-            if type(result) is _COROUTINE:
-                await result
-            elif (suspended := start(result)) is not None:
-                await resume(suspended)
 
     def _prepare(self, event: Event[Any], kind: str) -> tuple[_Sub, ...]:
         # Check the name, log, feed the iterators; return the listeners to run (a snapshot).
@@ -223,7 +223,7 @@ class Emittery:
                         suspended = (result, result.send(None))
                     except StopIteration:
                         continue
-                elif (suspended := start(result)) is None:  # type: ignore[assignment]
+                elif result is None or (suspended := start(result)) is None:  # type: ignore[assignment]
                     continue
             except Exception as exc:
                 errors.append(exc)

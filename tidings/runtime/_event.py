@@ -17,6 +17,14 @@ class Event(Generic[T]):
     name: str
     data: T
 
+    def __init__(self, name: str, data: T) -> None:  # faster than the generated frozen __init__
+        _set_name(self, name)
+        _set_data(self, data)
+
+
+_set_name = Event.__dict__["name"].__set__
+_set_data = Event.__dict__["data"].__set__
+
 
 @dataclass(frozen=True, slots=True)
 class Message(Event[T]):
