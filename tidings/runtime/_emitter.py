@@ -258,21 +258,20 @@ class Emittery:
             while items:
                 sub, event = items.popleft()
                 token = current_event.set(event)
-                try:
-                    if sub.active:
-                        suspended = start(sub.listener(event))
-                        if suspended is not None and queue.serial:
+                try:  # a queued delivery was accepted: it runs even if its listener left since
+                    suspended = start(sub.listener(event))
+                    if suspended is not None and queue.serial:
+                        await resume(suspended)
+                    elif suspended is not None:
+                        queue.ready -= 1
+                        if items and not queue.ready:
+                            queue.ready += 1
+                            assert self._tg is not None
+                            self._tg.start_soon(self._work, queue)
+                        try:
                             await resume(suspended)
-                        elif suspended is not None:
-                            queue.ready -= 1
-                            if items and not queue.ready:
-                                queue.ready += 1
-                                assert self._tg is not None
-                                self._tg.start_soon(self._work, queue)
-                            try:
-                                await resume(suspended)
-                            finally:
-                                queue.ready += 1
+                        finally:
+                            queue.ready += 1
                 except Exception as exc:
                     log.error("%s listener %r failed on %r", sub.mode, sub.listener, event.name,
                               exc_info=exc)
