@@ -726,9 +726,12 @@ async def test_a_listener_may_emit_other_events_and_await_them() -> None:
     with anyio.fail_after(GUARD):
         await bus.emit("outer", 1)
         await bus.emit_serial("outer", 2)
-    assert log == [
-        "inner-sync 1", "inner 1", "outer 1", "inner-sync 2", "inner 2", "outer 2",
-    ]  # fmt: skip
+    # Each outer listener finishes after both inner ones (it awaited the inner emit); the
+    # order of the two inner ones after the first suspends is not part of the contract.
+    assert sorted(log[:3]) == ["inner 1", "inner-sync 1", "outer 1"]
+    assert log[2] == "outer 1"
+    assert sorted(log[3:]) == ["inner 2", "inner-sync 2", "outer 2"]
+    assert log[5] == "outer 2"
 
 
 async def test_emit_from_inside_a_callers_cancel_scope_and_task_group() -> None:

@@ -452,9 +452,17 @@ async def test_any_kind_of_background_listener_may_use_scopes_and_locks(mode: st
 @pytest.mark.parametrize("mode", BACKGROUND)
 async def test_unsubscribing_a_background_listener(mode: str) -> None:
     received: list[Any] = []
+    delivered = anyio.Event()
+
+    def listener(event: Event[Any]) -> None:
+        received.append(event.data)
+        delivered.set()
+
     async with Emittery() as bus:
-        off = bus.on("go", lambda event: received.append(event.data), mode=mode)
+        off = bus.on("go", listener, mode=mode)
         await bus.emit("go", 1)
+        with anyio.fail_after(GUARD):
+            await delivered.wait()
         off()
         assert bus.listener_count("go") == 0
         await bus.emit("go", 2)  # nobody listens: fine even for a background listener gone
