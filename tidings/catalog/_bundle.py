@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, unquote, urldefrag, urljoin
 
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.exceptions import NoSuchAnchor, NoSuchResource, PointerToNowhere, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
@@ -50,6 +50,7 @@ class Bundler:
 
     files: Mapping[str, ParsedFile]
     targets: list[Target]
+    broken: set[str] = field(default_factory=set)
     issues: list[CatalogIssue] = field(default_factory=list)
     rewritten: dict[str, dict[str, Any]] = field(default_factory=dict)
     refs: dict[str, set[str]] = field(default_factory=dict)
@@ -94,7 +95,9 @@ class Bundler:
             try:
                 resolved = resolver.lookup(ref)
             except Unresolvable as exc:
-                self._issue(parsed, target.path, where, self._unresolvable(target.key, ref, exc))
+                message = self._unresolvable(target.key, ref, exc)
+                if message:
+                    self._issue(parsed, target.path, where, message)
                 continue
             except Exception as exc:  # a malformed schema elsewhere; reported by other checks
                 self._issue(parsed, target.path, where, f"cannot resolve $ref {ref!r}: {exc}")
@@ -117,7 +120,8 @@ class Bundler:
             )
         )
 
-    def _unresolvable(self, key: str, ref: str, exc: Unresolvable) -> str:
+    def _unresolvable(self, key: str, ref: str, exc: Unresolvable) -> str | None:
+        """Why `ref` fails, or None when it points into a file that did not parse."""
         base = file_uri(key)
         uri, fragment = urldefrag(urljoin(base, ref))
         if not uri.startswith("file:///"):
@@ -126,6 +130,8 @@ class Bundler:
                 "definition into the `$defs` of a catalog file"
             )
         other = _key_of(uri)
+        if other in self.broken:
+            return None
         if isinstance(exc, NoSuchResource) or other not in self.files:
             rel = posixpath.relpath(other, posixpath.dirname(key) or ".")
             names = [posixpath.relpath(k, posixpath.dirname(key) or ".") for k in self.files]
@@ -151,4 +157,4 @@ class Bundler:
         return f"cannot resolve $ref {ref!r}: {exc}"  # pragma: no cover
 
 
-__all__ = ["Bundler", "Resource", "Target", "file_uri"]
+__all__ = ["Bundler", "Target", "file_uri"]

@@ -56,6 +56,7 @@ class _Loader:
         self.root = root
         self.issues: list[CatalogIssue] = []
         self.files: dict[str, ParsedFile] = {}
+        self.broken: set[str] = set()  # files that did not parse: skip checks that need them
 
     def display(self, key: str) -> str:
         return posixpath.join(self.root, key) if self.root not in ("", ".") else key
@@ -73,6 +74,7 @@ class _Loader:
         for key, text in self.sources.items():
             parsed = parse_yaml(self.display(key), text, self.issues)
             if parsed is None:
+                self.broken.add(key)
                 continue
             if not isinstance(parsed.data, dict):
                 self.issue(
@@ -81,6 +83,7 @@ class _Loader:
                     "a catalog file is a mapping with the keys catalog, description, contexts, "
                     "defaults, events, commands and $defs; start the file with one of them",
                 )
+                self.broken.add(key)
                 continue
             self.issues.extend(structure_issues(parsed))
             self.files[key] = parsed
@@ -91,7 +94,8 @@ class _Loader:
         contexts = self.contexts()
         messages = self.names()
         defs = self.shared_defs(messages)
-        self.check_contexts(messages, contexts)
+        if not self.broken:
+            self.check_contexts(messages, contexts)
         for (key, path), schema in [*messages.values(), *defs.values()]:
             if isinstance(schema, dict):
                 self.issues.extend(payload_issues(self.files[key], path, schema))
@@ -100,7 +104,7 @@ class _Loader:
             for name, ((key, path), node) in messages.items()
             if isinstance(node, dict)
         ] + [Target(name, key, path, node) for name, ((key, path), node) in defs.items()]
-        bundler = Bundler(self.files, targets)
+        bundler = Bundler(self.files, targets, broken=self.broken)
         bundler.run()
         self.issues.extend(bundler.issues)
         defaults_retry, defaults_compat = self.defaults(main)
@@ -118,7 +122,9 @@ class _Loader:
             if "catalog" in parsed.data and isinstance(parsed.data["catalog"], str)
         ]
         if not declared:
-            if self.files and not any("catalog" in p.data for p in self.files.values()):
+            if self.files and not self.broken and not any(
+                "catalog" in p.data for p in self.files.values()
+            ):
                 first = next(iter(self.files.values()))
                 self.issue(
                     first,
@@ -190,7 +196,7 @@ class _Loader:
                         continue
                     if name in found:
                         (other_key, other_path), _ = found[name]
-                        other = self.files[other_key].location(other_path, key=True)
+                        other = self.files[other_key].location(other_path[:-1], key=True)
                         self.issue(
                             parsed,
                             path,
@@ -199,8 +205,7 @@ class _Loader:
                             key=True,
                         )
                         continue
-                    self.collide(models, model_name(name), name, key, path, "model")
-                    self.collide(functions, function_name(name), name, key, path, "function")
+                    self.collide({"model": models, "function": functions}, name, key, path)
                     kinds[name] = kind
                     payload = _dict(body).get("payload")
                     found[name] = ((key, (*path, "payload")), payload)
@@ -208,26 +213,29 @@ class _Loader:
         return found
 
     def collide(
-        self,
-        seen: dict[str, tuple[str, str, YamlPath]],
-        python: str,
-        name: str,
-        key: str,
+        self, seen: dict[str, dict[str, tuple[str, str, YamlPath]]], name: str, key: str,
         path: YamlPath,
-        what: str,
     ) -> None:
-        if python in seen:
-            other_name, other_key, other_path = seen[python]
-            other = self.files[other_key].location(other_path, key=True)
-            self.issue(
-                self.files[key],
-                path,
-                f"{name!r} and {other_name!r} (at {other}) both become the Python {what} name "
-                f"{python!r}; rename one of them",
-                key=True,
-            )
+        """Report `name` when its Python names are taken; else claim them."""
+        python = {"model": model_name(name), "function": function_name(name)}
+        clashes = {what: seen[what][python[what]] for what in seen if python[what] in seen[what]}
+        if not clashes:
+            for what, names in seen.items():
+                names[python[what]] = (name, key, path)
             return
-        seen[python] = (name, key, path)
+        other_name, other_key, other_path = next(iter(clashes.values()))
+        other = self.files[other_key].location(other_path, key=True)
+        taken = " and ".join(
+            f"{python[what]!r}" for what in clashes if clashes[what][0] == other_name
+        )
+        noun = "names" if " and " in taken else "name"
+        self.issue(
+            self.files[key],
+            path,
+            f"{name!r} and {other_name!r} (at {other}) both become the Python {noun} {taken}; "
+            "rename one of them",
+            key=True,
+        )
 
     def shared_defs(
         self, messages: dict[str, tuple[tuple[str, YamlPath], Any]]
@@ -251,7 +259,7 @@ class _Loader:
                         key=True,
                     )
                     continue
-                self.collide(self._models, model_name(name), name, key, path, "model")
+                self.collide({"model": self._models}, name, key, path)
                 found[name] = ((key, path), body)
         del messages
         return found

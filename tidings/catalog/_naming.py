@@ -51,8 +51,12 @@ def message_name_problem(name: str) -> str | None:
             f"{_describe_bad_characters(name)}; names use ASCII letters, digits and underscores "
             "and start with a letter (e.g. shipmentCreated)"
         )
-    if keyword.iskeyword(name) or keyword.iskeyword(function_name(name)):
-        return "is a Python keyword; choose another name (e.g. add a noun: classAssigned)"
+    if keyword.iskeyword(name):
+        return "is a Python keyword; choose another name"
+    if keyword.iskeyword(function_name(name)):
+        return (
+            f"becomes the Python name {function_name(name)!r}, a keyword; choose another name"
+        )
     if not _words(name):
         return "has no letters; names use ASCII letters, digits and underscores"
     return None

@@ -55,9 +55,7 @@ def _meta_message(error: ValidationError) -> str:
     return str(error.message)
 
 
-def payload_issues(
-    parsed: ParsedFile, path: Path, schema: dict[str, Any], *, top_level_def: bool = False
-) -> list[CatalogIssue]:
+def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> list[CatalogIssue]:
     """Problems of the payload schema at `path` in `parsed` (meta-schema, keywords)."""
     issues: list[CatalogIssue] = []
 
@@ -91,5 +89,4 @@ def payload_issues(
                     "fix the spelling, or prefix custom annotations with `x-`",
                     key=True,
                 )
-    del top_level_def
     return issues

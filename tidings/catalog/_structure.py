@@ -99,6 +99,9 @@ def _word(parsed: ParsedFile, error: ValidationError) -> list[CatalogIssue]:
                     f"unknown key{did_you_mean(extra, allowed)}; allowed keys: "
                     + ", ".join(allowed)
                 )
+                node = parsed.values.get(path)
+                if instance[extra] is None and getattr(node, "flow_style", False):
+                    message += "; inside `{...}` a comma separates keys: quote text with commas"
             issues.append(_issue(parsed, where, message, key=True))
         return issues
     if validator == "required" and isinstance(instance, dict):
@@ -129,8 +132,10 @@ def _word(parsed: ParsedFile, error: ValidationError) -> list[CatalogIssue]:
             message = f"{yaml_type(instance)} is not a duration; {DURATION_HELP}"
         else:
             message = f"expected {_expected(schema.get('type'))}, got {yaml_type(instance)}"
-            if schema.get("type") == "object" and instance is None and len(path) == 2:
-                message += "; write its keys below it, or `{}`"
+            if path and path[0] in ("events", "commands") and len(path) == 2:
+                message += "; write its keys (payload, producers, ...) indented below its name"
+            elif len(path) == 1 and path[0] in ("contexts", "events", "commands", "$defs"):
+                message += f"; write `{path[0]}:` followed by indented `name: ...` entries"
         return [_issue(parsed, path, message)]
     if validator in ("pattern", "minimum") and is_duration:
         return [_issue(parsed, path, f"{instance!r} is not a duration; {DURATION_HELP}")]

@@ -85,6 +85,10 @@ def _hint(problem: str) -> str:
         return "; indent with spaces, not tabs"
     if "could not find expected ':'" in problem:
         return "; every key needs a ':' after it, and quoted text must be closed"
+    if "quoted scalar" in problem:
+        return "; add the missing closing quote"
+    if "flow " in problem:
+        return "; close the `{` or `[`, and quote text that contains , [ ] { }"
     if "found undefined alias" in problem:
         return "; define the anchor (&name) before using the alias (*name)"
     return "; fix the YAML syntax at this place"
@@ -200,8 +204,14 @@ def parse_yaml(file: str, text: str, issues: list[CatalogIssue]) -> ParsedFile |
     try:
         documents = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
-        problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        problem = exc.problem or exc.context or "invalid YAML"
         mark = exc.problem_mark or exc.context_mark
+        if exc.problem and exc.context:
+            start = exc.context_mark
+            where = ""
+            if start is not None and mark is not None and start.line != mark.line:
+                where = f" at line {start.line + 1}"
+            problem += f" ({exc.context}{where})"
         issues.append(
             CatalogIssue(
                 location=_mark_location(file, mark),
