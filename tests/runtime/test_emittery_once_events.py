@@ -304,6 +304,21 @@ async def test_iterator_created_after_a_listener_receives_the_same_emit() -> Non
         await holder[0].__anext__()
 
 
+async def test_iterator_created_during_an_emit_does_not_get_that_emit() -> None:
+    bus = Emittery()
+    created: list[Any] = []
+
+    def creates_iterator(event: Event[Any]) -> None:
+        if not created:
+            created.append(bus.events("🦄"))
+
+    bus.on("🦄", creates_iterator)
+    await bus.emit("🦄", 1)
+    await bus.emit("🦄", 2)
+    assert await created[0].__anext__() == Event("🦄", 2)
+    await created[0].aclose()
+
+
 @pytest.mark.parametrize("bad", [True, 42, None, ["a", 42]], ids=repr)
 async def test_events_with_a_bad_name_raises_type_error_when_called(bad: Any) -> None:
     bus = Emittery()

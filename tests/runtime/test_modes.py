@@ -467,3 +467,93 @@ async def test_unsubscribing_a_background_listener(mode: str) -> None:
         assert bus.listener_count("go") == 0
         await bus.emit("go", 2)  # nobody listens: fine even for a background listener gone
     assert received == [1]
+
+
+@pytest.mark.parametrize("mode", BACKGROUND)
+async def test_an_emit_refused_for_not_being_started_delivers_nothing(mode: str) -> None:
+    """The RuntimeError is the whole outcome: no sync listener ran, no iterator got the event,
+    so emitting again once started does not deliver it twice."""
+    bus = Emittery()
+    sync_calls: list[Any] = []
+
+    def background(event: Event[Any]) -> None:
+        return None
+
+    bus.on("go", lambda event: sync_calls.append(event.data))
+    bus.on("go", background, mode=mode)
+    iterator = bus.events("go")
+    any_iterator = bus.any_event()
+    with pytest.raises(RuntimeError, match="async with"):
+        await bus.emit("go", "refused")
+    with pytest.raises(RuntimeError, match="async with"):
+        await bus.emit_serial("go", "refused")
+    assert sync_calls == []
+    async with bus:
+        await bus.emit("go", "accepted")
+    assert sync_calls == ["accepted"]
+    assert await iterator.__anext__() == Event("go", "accepted")
+    assert await any_iterator.__anext__() == Event("go", "accepted")
+    await iterator.aclose()
+    await any_iterator.aclose()
+
+
+async def test_leaving_the_block_drains_deliveries_queued_by_deliveries() -> None:
+    """Background listeners that emit to background listeners (and a serial one to itself)."""
+    log: list[str] = []
+
+    with anyio.fail_after(GUARD):
+        async with Emittery() as bus:
+
+            async def first(event: Event[Any]) -> None:
+                await anyio.sleep(0)
+                log.append("first")
+                await bus.emit("second", 0)
+
+            async def second(event: Event[Any]) -> None:
+                await anyio.sleep(0)
+                log.append(f"second {event.data}")
+                if event.data < 3:
+                    await bus.emit("second", event.data + 1)
+
+            async def third(event: Event[Any]) -> None:
+                await anyio.sleep(0)
+                log.append(f"third {event.data}")
+
+            bus.on("first", first, mode="async")
+            bus.on("second", second, mode="serial")
+            bus.on("second", third, mode="async")
+            await bus.emit("first")
+    assert log[0] == "first"
+    assert [e for e in log if e.startswith("second")] == [f"second {i}" for i in range(4)]
+    assert sorted(e for e in log if e.startswith("third")) == [f"third {i}" for i in range(4)]
+
+
+async def test_cancelling_the_host_stops_background_work_without_hanging() -> None:
+    cancelled: list[str] = []
+
+    async def forever(event: Event[Any]) -> None:
+        try:
+            await anyio.sleep_forever()
+        except anyio.get_cancelled_exc_class():
+            cancelled.append(event.name)
+            raise
+
+    with anyio.fail_after(GUARD):
+        # cancelled while the block body runs
+        with anyio.move_on_after(0.05) as scope:
+            async with Emittery() as bus:
+                bus.on("a", forever, mode="async")
+                bus.on("s", forever, mode="serial")
+                await bus.emit("a")
+                await bus.emit("s")
+                await anyio.sleep_forever()
+        assert scope.cancelled_caught
+        assert sorted(cancelled) == ["a", "s"]
+        # cancelled while leaving the block waits for a delivery that never ends
+        cancelled.clear()
+        with anyio.move_on_after(0.05) as scope:
+            async with Emittery() as bus:
+                bus.on("a", forever, mode="async")
+                await bus.emit("a")
+        assert scope.cancelled_caught
+        assert cancelled == ["a"]
