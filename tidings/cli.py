@@ -34,3 +34,7 @@ def main() -> None:
 from tidings.catalog._cli import schema_command  # noqa: E402
 
 main.add_command(schema_command)
+
+from tidings.generator._cli import generate_command  # noqa: E402
+
+main.add_command(generate_command)

@@ -1,0 +1,80 @@
+"""The generator's entry points: `render`, `generate` and `check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tidings._errors import UserError
+from tidings.generator._output import (
+    MANIFEST,
+    GenerateResult,
+    StaleFile,
+    fresh_by_manifest,
+    input_hash,
+    manifest_text,
+    stale_files,
+    write_package,
+)
+
+
+def _check_dirs(schemas: Path, templates: Path | None) -> None:
+    if not schemas.exists():
+        raise UserError(f"{schemas}: no such catalog directory; pass --schemas DIR")
+    if templates is not None and not templates.is_dir():
+        raise UserError(f"{templates}: no such template directory; pass --templates DIR")
+
+
+def render(schemas: Path, *, templates: Path | None = None) -> tuple[str, dict[str, str]]:
+    """Load the catalog at `schemas` and render its package: (catalog name, {relative path:
+    text}) including the manifest. Nothing is written."""
+    from tidings.catalog import load_catalog
+    from tidings.generator._render import render_package, template_files
+
+    _check_dirs(schemas, templates)
+    inputs = input_hash(schemas, dict(template_files(templates)))
+    catalog = load_catalog(schemas)
+    files = render_package(catalog, templates)
+    files[MANIFEST] = manifest_text(inputs, files)
+    return catalog.name, dict(sorted(files.items()))
+
+
+def generate(
+    schemas: Path, out: Path, *, templates: Path | None = None, force: bool = False
+) -> GenerateResult:
+    """Write the package for the catalog at `schemas` into `out/<catalog>/`.
+
+    When the input hash stored in an existing package matches and its files are untouched, this
+    returns at once without loading the catalog (`fast_path`); `force` skips that shortcut.
+    Otherwise every file is rendered in memory first, then only a real difference is written,
+    atomically (see `write_package`).
+    """
+    from tidings.generator._render import template_files
+
+    _check_dirs(schemas, templates)
+    if not force:
+        inputs = input_hash(schemas, dict(template_files(templates)))
+        package = fresh_by_manifest(out, inputs)
+        if package is not None:
+            return GenerateResult(package, fast_path=True)
+    name, files = render(schemas, templates=templates)
+    return write_package(out / name, files)
+
+
+def check(
+    schemas: Path, out: Path, *, templates: Path | None = None, force: bool = False
+) -> list[StaleFile]:
+    """The files of `out/<catalog>/` that `generate` would change (empty when fresh).
+
+    Like `generate`, trusts a matching stored input hash (it covers every input, including
+    the generator's own sources and versions) unless `force` is true; otherwise renders
+    everything in memory and compares.
+    """
+    from tidings.generator._render import template_files
+
+    _check_dirs(schemas, templates)
+    if not force:
+        inputs = input_hash(schemas, dict(template_files(templates)))
+        if fresh_by_manifest(out, inputs) is not None:
+            return []
+    name, files = render(schemas, templates=templates)
+    return stale_files(out / name, files)

@@ -1,0 +1,104 @@
+"""`tidings generate`: catalog directory -> generated package (click command)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tidings._errors import UserError
+
+
+def _pyproject_settings() -> dict[str, Any]:
+    path = Path("pyproject.toml")
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UserError(f"pyproject.toml: {exc}; fix the file or run elsewhere") from None
+    settings = data.get("tool", {}).get("tidings", {})
+    if not isinstance(settings, dict):
+        raise UserError("pyproject.toml: [tool.tidings] must be a table")
+    return settings
+
+
+def _setting(flag: Path | None, key: str, default: str | None) -> Path | None:
+    """Flag, then `[tool.tidings]` in pyproject.toml, then `TIDINGS_<KEY>`, then the default."""
+    if flag is not None:
+        return flag
+    value = _pyproject_settings().get(key)
+    if value is not None:
+        if not isinstance(value, str):
+            raise UserError(f"pyproject.toml: [tool.tidings] {key} must be a string path")
+        return Path(value)
+    env = os.environ.get(f"TIDINGS_{key.upper()}")
+    if env:
+        return Path(env)
+    return None if default is None else Path(default)
+
+
+@click.command("generate")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 listing stale files.")
+@click.option(
+    "--schemas",
+    type=click.Path(path_type=Path, file_okay=True, dir_okay=True),
+    help="Catalog directory (default: schemas/).",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output directory; the package goes to OUT/<catalog>/ (default: generated/).",
+)
+@click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Directory of jinja2 templates overriding the built-in ones, file by file.",
+)
+@click.option("--force", is_flag=True, help="Ignore the stored input hash; render everything.")
+def generate_command(
+    check_only: bool,
+    schemas: Path | None,
+    out: Path | None,
+    templates: Path | None,
+    force: bool,
+) -> None:
+    """Generate typed code from the catalog: SCHEMAS -> OUT/<catalog>/.
+
+    Writes models.py (pydantic), catalog.py, bus.py and publishers/ and subscribers/ per
+    context. Nothing is written when nothing changed; otherwise the package is replaced
+    atomically. With --check, exit 1 and list the files that are stale.
+    """
+    from tidings.generator import check, generate
+
+    schemas_dir = _setting(schemas, "schemas", "schemas")
+    out_dir = _setting(out, "out", "generated")
+    templates_dir = _setting(templates, "templates", None)
+    assert schemas_dir is not None and out_dir is not None
+    if check_only:
+        stale = check(schemas_dir, out_dir, templates=templates_dir, force=force)
+        if stale:
+            click.echo(f"{len(stale)} generated file(s) are stale; run `tidings generate`:")
+            for item in stale:
+                click.echo(f"  {item}")
+            sys.exit(1)
+        click.echo(f"{out_dir.as_posix()} is up to date")
+        return
+    result = generate(schemas_dir, out_dir, templates=templates_dir, force=force)
+    where = result.package.as_posix()
+    if result.fast_path:
+        click.echo(f"{where} is up to date (inputs unchanged)")
+    elif not result.changed:
+        click.echo(f"{where} is up to date")
+    else:
+        click.echo(
+            f"{where}: {len(result.written)} file(s) written, {len(result.removed)} removed"
+        )
+        for name in result.written:
+            click.echo(f"  wrote {name}")
+        for name in result.removed:
+            click.echo(f"  removed {name}")

@@ -1,0 +1,206 @@
+"""The generated package as a mapping of relative path -> file text (templates + models)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from tidings._errors import UserError
+from tidings.catalog import Catalog, MessageDef
+from tidings.generator._literals import (
+    Code,
+    doc_text,
+    doc_wrap,
+    identifier,
+    py_str,
+    py_str_wrapped,
+    py_value,
+)
+from tidings.generator._models import render_models
+
+TEMPLATES = Path(__file__).parent / "templates"
+"""The built-in templates; `--templates DIR` puts a directory in front of them."""
+
+_BUS_MODULE_NAMES = frozenset(
+    {
+        "Any", "Awaitable", "CATALOG", "Callable", "CommandName", "DebugOptions", "EventBus",
+        "EventIterator", "EventName", "Literal", "Message", "MessageName", "Mode", "Never", "Once",
+        "RetryPolicy", "Sequence", "TypeAlias", "TypeVar", "models", "overload",
+    }
+)
+
+
+def _finalize(value: object) -> object:
+    """Let only escaped source (`Code`), ints and bools into generated code."""
+    if isinstance(value, Code):
+        return value
+    if isinstance(value, bool | int):
+        return repr(value)
+    raise TypeError(
+        f"a template interpolated raw {type(value).__name__} {value!r}; pass catalog text "
+        "through a filter (str, py, ident, doctext)"
+    )
+
+
+def _str_filter(value: str, indent: int | None = None) -> Code:
+    return py_str(value) if indent is None else py_str_wrapped(value, indent)
+
+
+def environment(templates: Path | None = None) -> jinja2.Environment:
+    """The jinja2 environment: `templates` (if given) overrides files of the built-in set.
+
+    Filters: `str` (a string literal; `str(indent)` wraps long ones), `py` (any JSON-like
+    literal), `ident` (a checked identifier), `doctext` (text escaped for a docstring) and the
+    block filter `doc(indent)` (re-flows a docstring body). Anything else interpolated raw is
+    an error.
+    """
+    loaders: list[jinja2.BaseLoader] = []
+    if templates is not None:
+        loaders.append(jinja2.FileSystemLoader(str(templates)))
+    loaders.append(jinja2.FileSystemLoader(str(TEMPLATES)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+    )
+    env.filters.update(
+        str=_str_filter,
+        py=py_value,
+        ident=identifier,
+        doctext=doc_text,
+        doc=doc_wrap,
+    )
+    return env
+
+
+def bus_class_name(catalog_name: str) -> str:
+    """`freight` -> `FreightBus`, `freight_ops` -> `FreightOpsBus`."""
+    return "".join(part[:1].upper() + part[1:] for part in catalog_name.split("_") if part) + "Bus"
+
+
+def _message_context(message: MessageDef) -> dict[str, Any]:
+    return {
+        "name": message.name,
+        "kind": message.kind,
+        "model": message.model_name,
+        "function": message.function_name,
+        "description": message.description,
+        "version": message.version,
+        "deprecated": message.deprecated,
+        "producers": tuple(sorted(message.producers)),
+        "consumers": tuple(sorted(message.consumers)),
+        "handler": message.handler,
+        "retry": {
+            "max_attempts": message.retry.max_attempts,
+            "initial_delay": float(message.retry.initial_delay),
+            "max_delay": float(message.retry.max_delay),
+            "jitter": message.retry.jitter,
+        },
+        "compatibility": str(message.compatibility.value),
+        "fingerprint": message.fingerprint,
+    }
+
+
+def template_context(catalog: Catalog) -> dict[str, Any]:
+    """What every template sees: `catalog`, `messages`, `events`, `commands`, `contexts`
+    (plain dicts and lists, sorted by name; see the README for the fields)."""
+    bus_class = bus_class_name(catalog.name)
+    if bus_class in _BUS_MODULE_NAMES:
+        raise UserError(
+            f"catalog name {catalog.name!r} makes the bus class {bus_class!r}, which clashes with "
+            "a name the generated bus module imports; choose another catalog name"
+        )
+    messages = [_message_context(m) for m in catalog.messages()]
+    contexts = []
+    for name in sorted(catalog.contexts):
+        ctx = catalog.contexts[name]
+        contexts.append({"name": name, "description": ctx.description, "owner": ctx.owner})
+    return {
+        "catalog": {
+            "name": catalog.name,
+            "description": catalog.description,
+            "bus_class": bus_class,
+        },
+        "messages": messages,
+        "events": [m for m in messages if m["kind"] == "event"],
+        "commands": [m for m in messages if m["kind"] == "command"],
+        "contexts": contexts,
+    }
+
+
+def render_package(catalog: Catalog, templates: Path | None = None) -> dict[str, str]:
+    """Every file of the generated package for `catalog`, by path relative to the package root
+    (POSIX separators), sorted. Raises `UserError` when a template or the models fail."""
+    env = environment(templates)
+    context = template_context(catalog)
+    files: dict[str, str] = {}
+
+    def render(template: str, target: str, **extra: Any) -> None:
+        try:
+            text = env.get_template(template).render(**context, **extra)
+        except jinja2.TemplateSyntaxError as exc:
+            where = f"{exc.filename or template}:{exc.lineno}"
+            raise UserError(f"template {where}: {exc.message}; fix the template") from None
+        except jinja2.TemplateError as exc:
+            raise UserError(f"template {template}: {exc}; fix the template") from None
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"template {template}: {exc}") from None
+        files[target] = text
+
+    render("__init__.py.j2", "__init__.py")
+    render("catalog.py.j2", "catalog.py")
+    render("bus.py.j2", "bus.py")
+    render("publishers/__init__.py.j2", "publishers/__init__.py")
+    render("subscribers/__init__.py.j2", "subscribers/__init__.py")
+    for ctx in context["contexts"]:
+        produces = [m for m in context["messages"] if ctx["name"] in m["producers"]]
+        consumes = [m for m in context["messages"] if ctx["name"] in m["consumers"]]
+        if produces:
+            render(
+                "publishers/context.py.j2",
+                f"publishers/{identifier(ctx['name'])}.py",
+                context=ctx,
+                produces=produces,
+                exports=sorted(f"emit_{m['function']}" for m in produces),
+            )
+        if consumes:
+            render(
+                "subscribers/context.py.j2",
+                f"subscribers/{identifier(ctx['name'])}.py",
+                context=ctx,
+                consumes=consumes,
+                exports=sorted(
+                    [f"on_{m['function']}" for m in consumes]
+                    + [f"{m['model']}Handler" for m in consumes]
+                ),
+            )
+    bundle = catalog.bundle()
+    for message in catalog.messages():
+        payload = bundle["$defs"][message.model_name]
+        if message.description and isinstance(payload, dict):
+            # the model's docstring (documentation only; the fingerprint is of the catalog's schema)
+            payload.setdefault("description", message.description)
+    files["models.py"] = render_models(
+        catalog.name, bundle, [m.model_name for m in catalog.messages()]
+    )
+    files["py.typed"] = ""
+    return dict(sorted(files.items()))
+
+
+def template_files(templates: Path | None) -> Mapping[str, bytes]:
+    """The template files in effect (built-in, overridden by `templates`), for the input hash."""
+    found: dict[str, bytes] = {}
+    for root in (TEMPLATES, templates):
+        if root is None:
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                found[path.relative_to(root).as_posix()] = path.read_bytes()
+    return dict(sorted(found.items()))
