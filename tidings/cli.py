@@ -38,3 +38,7 @@ main.add_command(schema_command)
 from tidings.generator._cli import generate_command  # noqa: E402
 
 main.add_command(generate_command)
+
+from tidings.checker._cli import check as check_command  # noqa: E402
+
+main.add_command(check_command)

@@ -1,0 +1,77 @@
+"""One full check run: catalog orphans, code orphans, compatibility with a baseline, ignores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tidings._errors import UserError
+from tidings.catalog import load_catalog
+from tidings.checker._baseline import (
+    Baseline,
+    load_git_baseline,
+    load_git_history,
+    load_path_baseline,
+)
+from tidings.checker._code import code_orphans, scan_code
+from tidings.checker._compat import compare_catalogs, is_transitive
+from tidings.checker._findings import Finding
+from tidings.checker._ignore import apply_ignores, load_ignore_file
+from tidings.checker._orphans import catalog_orphans
+from tidings.checker._report import CheckResult
+from tidings.checker._settings import CheckSettings
+
+
+def run_check(settings: CheckSettings, *, cwd: Path | None = None) -> CheckResult:
+    """Run every check `settings` asks for and return the result (ignores applied).
+
+    Raises `UserError` (exit code 2) for a broken catalog, a bad ref or path, or a bad ignore file.
+    """
+    cwd = cwd or Path.cwd()
+    catalog_dir = settings.schemas if settings.schemas.is_absolute() else cwd / settings.schemas
+    shown_dir = _shown(catalog_dir, cwd)
+    relative_ok = cwd.resolve() == Path.cwd().resolve() and not shown_dir.startswith(("/", ".."))
+    catalog = load_catalog(shown_dir if relative_ok else catalog_dir)
+    findings: list[Finding] = list(catalog_orphans(catalog))
+    baseline_label: str | None = None
+    if settings.against:
+        target = Path(settings.against)
+        target = target if target.is_absolute() else cwd / target
+        history: list[Baseline] = []
+        note: str | None = None
+        if target.exists():
+            baseline = load_path_baseline(target)
+            note = "the baseline is a directory, which has no git history"
+        else:
+            baseline = load_git_baseline(catalog_dir, settings.against)
+            if any(is_transitive(m.compatibility) for m in catalog.messages()):
+                # Versions that do not load (a broken commit) are skipped.
+                history, _skipped = load_git_history(catalog_dir, settings.against)
+        baseline_label = baseline.label
+        findings += compare_catalogs(catalog, baseline, policy=settings.policy,
+                                     history=history, history_note=note)
+    code_roots: list[str] = []
+    if settings.code:
+        roots = []
+        for root in settings.code:
+            path = root if root.is_absolute() else cwd / root
+            if not path.exists():
+                raise UserError(f"--code {root}: no such file or directory; point it at your "
+                                "source directory")
+            roots.append(path)
+            code_roots.append(root.as_posix())
+        uses, problems = scan_code(roots, catalog, base=cwd)
+        findings += problems + code_orphans(uses, catalog)
+    ignore_path = settings.ignore_file if settings.ignore_file.is_absolute() else (
+        cwd / settings.ignore_file)
+    entries = load_ignore_file(ignore_path)
+    kept, ignored = apply_ignores(findings, entries, _shown(ignore_path, cwd))
+    return CheckResult(
+        findings=kept, ignored=ignored, catalog=shown_dir, baseline=baseline_label,
+        code=code_roots, fail_on=settings.fail_on)
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    try:
+        return path.resolve().relative_to(cwd.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

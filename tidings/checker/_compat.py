@@ -1,0 +1,171 @@
+"""Compare a catalog with baselines: lineage (removed, kind, version) and payload compatibility per
+each message's mode (NONE / BACKWARD / FORWARD / FULL, and _TRANSITIVE over git history)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tidings.catalog import Catalog, Compatibility, MessageDef
+from tidings.checker import _rules as R
+from tidings.checker._baseline import Baseline
+from tidings.checker._findings import Finding, Severity
+from tidings.checker._schema_diff import Policy, SchemaChange, compare_schemas
+
+_REQUIRED: dict[str, frozenset[str]] = {
+    "NONE": frozenset(),
+    "BACKWARD": frozenset({"backward"}),
+    "FORWARD": frozenset({"forward"}),
+    "FULL": frozenset({"backward", "forward"}),
+}
+
+_MEANING = {
+    "backward": "readers on the new schema cannot read messages the old one allowed "
+                "(stored messages no longer replay)",
+    "forward": "readers still on the old schema cannot read messages the new one allows",
+}
+
+
+def required_directions(mode: Compatibility | str) -> frozenset[str]:
+    """The directions a compatibility mode requires (``FULL_TRANSITIVE`` -> backward+forward)."""
+    return _REQUIRED[str(mode).removesuffix("_TRANSITIVE")]
+
+
+def is_transitive(mode: Compatibility | str) -> bool:
+    """True for the _TRANSITIVE modes."""
+    return str(mode).endswith("_TRANSITIVE")
+
+
+def _loc(message: MessageDef) -> tuple[str, int, int]:
+    return message.location.file, message.location.line, message.location.column
+
+
+def _change_finding(
+    change: SchemaChange, message: MessageDef, baseline: str
+) -> Finding:
+    required = required_directions(message.compatibility)
+    broken = set(change.directions)
+    bad = sorted(broken & required)
+    file, line, column = _loc(message)
+    where = change.pointer or "/"
+    if bad:
+        why = "; ".join(_MEANING[d] for d in bad)
+        message_text = (
+            f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. This breaks "
+            f"{message.compatibility} compatibility against {baseline}: {why}. Make the change "
+            f"compatible, or bump `version` to {message.version + 1} to start a new lineage"
+        )
+        severity = Severity.ERROR
+    else:
+        allowed = ", ".join(sorted(broken)) or "no direction"
+        message_text = (
+            f"{message.kind} {message.name!r} payload {where}: {change.rule.summary} "
+            f"(breaks {allowed}; allowed by {message.compatibility})"
+        )
+        severity = Severity.INFO
+    return Finding(
+        rule=change.rule, severity=severity, message=message_text, subject=message.name,
+        pointer=change.pointer, old=change.old, new=change.new, broken=change.directions,
+        file=file, line=line, column=column, baseline=baseline,
+    )
+
+
+def compare_message(
+    old: MessageDef, new: MessageDef, baseline: str, *, policy: Policy = "lenient",
+    lineage: bool = True,
+) -> list[Finding]:
+    """Findings for one message against its baseline version: kind/version lineage, then the
+    payload changes classified by the new message's compatibility mode."""
+    file, line, column = _loc(new)
+    if old.kind != new.kind:
+        return [Finding(
+            R.KIND_CHANGED, Severity.ERROR,
+            f"{new.name!r} was a {old.kind} in {baseline} and is a {new.kind} now; a message keeps "
+            "its kind: add a new message with its own name instead",
+            subject=new.name, old=old.kind, new=new.kind, file=file, line=line, column=column,
+            baseline=baseline)]
+    if new.version < old.version:
+        return [Finding(
+            R.VERSION_DECREASED, Severity.ERROR,
+            f"{new.kind} {new.name!r} has version {new.version}, lower than {old.version} in "
+            f"{baseline}; versions only go up",
+            subject=new.name, old=old.version, new=new.version, file=file, line=line,
+            column=column, baseline=baseline)]
+    if new.version > old.version:
+        if not lineage:
+            return []
+        return [Finding(
+            R.VERSION_BUMPED, Severity.INFO,
+            f"{new.kind} {new.name!r} went from version {old.version} to {new.version}: a new "
+            "lineage starts; its payload is not compared with the older version",
+            subject=new.name, old=old.version, new=new.version, file=file, line=line,
+            column=column, baseline=baseline)]
+    if old.fingerprint == new.fingerprint:
+        return []
+    changes = compare_schemas(old.resolved_payload, new.resolved_payload, policy=policy)
+    return [_change_finding(c, new, baseline) for c in changes]
+
+
+def compare_catalogs(
+    current: Catalog, baseline: Baseline, *, policy: Policy = "lenient",
+    history: Sequence[Baseline] = (), history_note: str | None = None,
+) -> list[Finding]:
+    """Every lineage and compatibility finding of `current` against `baseline`, plus, for
+    messages in a _TRANSITIVE mode, against each catalog in `history` (same lineage only)."""
+    findings: list[Finding] = []
+    old_catalog = baseline.catalog
+    if old_catalog is None:
+        return findings
+    current_names = {m.name for m in current.messages()}
+    for old in old_catalog.messages():
+        if old.name not in current_names:
+            findings.append(Finding(
+                R.MESSAGE_REMOVED, Severity.ERROR,
+                f"{old.kind} {old.name!r} exists in {baseline.label} but not here: stored "
+                "messages can no longer be replayed and its producers and consumers break. "
+                "Keep it (mark it `deprecated: true`), or ignore this finding with a reason",
+                subject=old.name, old=old.name, new=None, file=old.location.file,
+                line=old.location.line, column=old.location.column, baseline=baseline.label))
+    for new in current.messages():
+        try:
+            old = old_catalog.message(new.name)
+        except KeyError:
+            file, line, column = _loc(new)
+            findings.append(Finding(
+                R.MESSAGE_ADDED, Severity.INFO, f"new {new.kind} {new.name!r}",
+                subject=new.name, file=file, line=line, column=column, baseline=baseline.label))
+            continue
+        findings.extend(compare_message(old, new, baseline.label, policy=policy))
+        if is_transitive(new.compatibility) and history:
+            findings.extend(_transitive(new, old, history, policy))
+        elif is_transitive(new.compatibility) and history_note:
+            file, line, column = _loc(new)
+            findings.append(Finding(
+                R.TRANSITIVE_HISTORY_UNAVAILABLE, Severity.WARNING,
+                f"{new.kind} {new.name!r} is {new.compatibility}, but {history_note}; it was "
+                f"compared with {baseline.label} only",
+                subject=new.name, file=file, line=line, column=column, baseline=baseline.label))
+    return findings
+
+
+def _transitive(
+    new: MessageDef, baseline_version: MessageDef, history: Sequence[Baseline], policy: Policy
+) -> list[Finding]:
+    seen = {baseline_version.fingerprint}
+    known: set[tuple[str, str | None, str, str]] = set()
+    out: list[Finding] = []
+    for past in history:
+        if past.catalog is None:
+            continue
+        try:
+            old = past.catalog.message(new.name)
+        except KeyError:
+            continue
+        if old.version != new.version or old.kind != new.kind or old.fingerprint in seen:
+            continue
+        seen.add(old.fingerprint)
+        for f in compare_message(old, new, past.label, policy=policy, lineage=False):
+            key = (f.rule.id, f.pointer, repr(f.old), repr(f.new))
+            if key not in known:
+                known.add(key)
+                out.append(f)
+    return out
