@@ -10,6 +10,86 @@ from tidings.catalog._model import JSON_SCHEMA_DIALECT, Compatibility
 
 FORMAT_ID = "https://tidings.dev/schemas/catalog.schema.json"
 
+_TYPES = ["array", "boolean", "integer", "null", "number", "object", "string"]
+_FORMATS = ["uuid", "date-time", "date", "time", "duration", "email", "uri", "hostname",
+            "ipv4", "ipv6", "regex"]
+
+
+def _json_schema() -> dict[str, Any]:
+    """A self-contained description of the payload keywords tidings accepts, for editors
+    (completion, hover, typo warnings) with no network; tidings itself also checks payloads
+    against the official 2020-12 meta-schema."""
+    sub: dict[str, Any] = {"anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/schema"}]}
+    schema_map: dict[str, Any] = {"type": "object", "additionalProperties": sub}
+    schema_list: dict[str, Any] = {"type": "array", "items": sub}
+    count: dict[str, Any] = {"type": "integer", "minimum": 0}
+    properties: dict[str, Any] = {
+        "type": {
+            "description": "The JSON type(s) of the value.",
+            "anyOf": [
+                {"enum": _TYPES},
+                {"type": "array", "items": {"enum": _TYPES}, "uniqueItems": True},
+            ],
+        },
+        "$ref": {
+            "type": "string",
+            "description": "`#/$defs/Name` or `other.yaml#/$defs/Name` (relative to this file).",
+        },
+        "$comment": {"type": "string"},
+        "$schema": {"type": "string"},
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "default": {},
+        "examples": {"type": "array"},
+        "deprecated": {"type": "boolean"},
+        "readOnly": {"type": "boolean"},
+        "writeOnly": {"type": "boolean"},
+        "enum": {"type": "array", "description": "The allowed values."},
+        "const": {},
+        "format": {"type": "string", "examples": _FORMATS},
+        "pattern": {"type": "string", "description": "A regular expression."},
+        "multipleOf": {"type": "number", "exclusiveMinimum": 0},
+        "maximum": {"type": "number"},
+        "exclusiveMaximum": {"type": "number"},
+        "minimum": {"type": "number"},
+        "exclusiveMinimum": {"type": "number"},
+        "maxLength": count,
+        "minLength": count,
+        "maxItems": count,
+        "minItems": count,
+        "maxContains": count,
+        "minContains": count,
+        "maxProperties": count,
+        "minProperties": count,
+        "uniqueItems": {"type": "boolean"},
+        "required": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+        "dependentRequired": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "contentEncoding": {"type": "string"},
+        "contentMediaType": {"type": "string"},
+        "properties": schema_map,
+        "patternProperties": schema_map,
+        "dependentSchemas": schema_map,
+        "allOf": schema_list,
+        "anyOf": schema_list,
+        "oneOf": schema_list,
+        "prefixItems": schema_list,
+    }
+    for keyword in ("additionalProperties", "items", "contains", "propertyNames", "not", "if",
+                    "then", "else", "unevaluatedItems", "unevaluatedProperties",
+                    "contentSchema"):
+        properties[keyword] = sub
+    return {
+        "type": "object",
+        "description": "A JSON Schema 2020-12 (custom annotations start with `x-`).",
+        "properties": properties,
+        "patternProperties": {"^x-": {}},
+        "additionalProperties": False,
+    }
+
+
 _NAME_LIST: dict[str, Any] = {
     "type": "array",
     "items": {"type": "string"},
@@ -131,10 +211,11 @@ _FORMAT: dict[str, Any] = {
         "retry": _RETRY,
         "compatibility": _COMPATIBILITY,
         "payload": {
-            "description": "A JSON Schema 2020-12 (the message payload).",
+            "description": "The message payload: a JSON Schema 2020-12 object.",
             "type": "object",
-            "$ref": JSON_SCHEMA_DIALECT,
+            "allOf": [{"$ref": "#/$defs/schema"}],
         },
+        "schema": _json_schema(),
     },
 }
 

@@ -57,6 +57,8 @@ class _Loader:
         self.issues: list[CatalogIssue] = []
         self.files: dict[str, ParsedFile] = {}
         self.broken: set[str] = set()  # files that did not parse: skip checks that need them
+        # schemas under a rejected name: still checked, never part of the model
+        self.misnamed: list[tuple[tuple[str, YamlPath], Any]] = []
 
     def display(self, key: str) -> str:
         return posixpath.join(self.root, key) if self.root not in ("", ".") else key
@@ -96,7 +98,7 @@ class _Loader:
         defs = self.shared_defs(messages)
         if not self.broken:
             self.check_contexts(messages, contexts)
-        for (key, path), schema in [*messages.values(), *defs.values()]:
+        for (key, path), schema in [*messages.values(), *defs.values(), *self.misnamed]:
             if isinstance(schema, dict):
                 self.issues.extend(payload_issues(self.files[key], path, schema))
         targets = [
@@ -104,6 +106,11 @@ class _Loader:
             for name, ((key, path), node) in messages.items()
             if isinstance(node, dict)
         ] + [Target(name, key, path, node) for name, ((key, path), node) in defs.items()]
+        targets += [
+            Target(f"<misnamed {index}>", key, path, node)
+            for index, ((key, path), node) in enumerate(self.misnamed)
+            if isinstance(node, dict)
+        ]
         bundler = Bundler(self.files, targets, broken=self.broken)
         bundler.run()
         self.issues.extend(bundler.issues)
@@ -193,6 +200,7 @@ class _Loader:
                     problem = message_name_problem(name)
                     if problem:
                         self.issue(parsed, path, f"{kind} name {name!r} {problem}", key=True)
+                        self.misnamed.append(((key, (*path, "payload")), _dict(body).get("payload")))
                         continue
                     if name in found:
                         (other_key, other_path), _ = found[name]
@@ -246,6 +254,7 @@ class _Loader:
                 path: YamlPath = ("$defs", name)
                 problem = message_name_problem(name)
                 if problem:
+                    self.misnamed.append(((key, path), body))
                     self.issue(parsed, path, f"definition name {name!r} {problem}", key=True)
                     continue
                 if name in found:
