@@ -112,6 +112,19 @@ async def test_on_any_and_off_any_announce_event_name_none() -> None:
     ]
 
 
+async def test_a_coroutine_meta_listener_that_does_not_suspend_is_a_plain_listener() -> None:
+    bus = Emittery()
+    received: list[Any] = []
+
+    async def meta_listener(event: Event[Any]) -> None:
+        received.append(field(event.data, "event_name"))
+
+    bus.on(LISTENER_ADDED, meta_listener)
+    bus.on("abc", noop)
+    await settle()
+    assert received == ["abc"]
+
+
 async def test_once_listener_added_without_the_emitter_started() -> None:
     bus = Emittery()
     box: list[Event[Any]] = []

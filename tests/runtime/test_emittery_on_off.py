@@ -332,6 +332,21 @@ async def test_off_any_removes_an_any_listener() -> None:
     assert calls == [1]
 
 
+async def test_a_listener_on_a_name_and_on_any_is_called_once_for_each() -> None:
+    bus = Emittery()
+    calls: list[str] = []
+
+    def listener(event: Event[Any]) -> None:
+        calls.append(event.name)
+
+    bus.on("🦄", listener)
+    bus.on_any(listener)
+    assert bus.listener_count("🦄") == 2
+    await bus.emit("🦄")
+    await bus.emit("🐶")
+    assert calls == ["🦄", "🦄", "🐶"]
+
+
 async def test_async_any_listener_is_awaited() -> None:
     bus = Emittery()
     calls: list[str] = []

@@ -108,6 +108,10 @@ async def test_background_mode_after_the_block_raises_runtime_error(mode: str) -
     assert received == [1]
     with pytest.raises(RuntimeError, match="async with"):
         await bus.emit("go", 2)
+    bus.on("later", lambda event: received.append(event.data), mode=mode)  # still allowed
+    with pytest.raises(RuntimeError, match="async with"):
+        await bus.emit("later", 3)
+    assert received == [1]
 
 
 @pytest.mark.parametrize("mode", BACKGROUND)
