@@ -137,7 +137,8 @@ CASES = [
         id="payload-draft7-definitions",
     ),
     pytest.param(
-        one("events:\n  a:\n    payload: {$ref: '#/$defs/Mony'}\n$defs:\n  Money: {type: string}\n"),
+        one("events:\n  a:\n    payload: {$ref: '#/$defs/Mony'}\n"
+            "$defs:\n  Money: {type: string}\n"),
         "schemas/c.yaml:5:21: events.a.payload /$ref: cannot resolve $ref '#/$defs/Mony': this "
         "file has nothing at '/$defs/Mony' (did you mean '#/$defs/Money'?); its $defs are: Money",
         id="ref-unknown-local-definition",

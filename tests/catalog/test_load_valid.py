@@ -54,7 +54,9 @@ def test_catalog_metadata(catalog: Catalog) -> None:
 
 def test_defaults_are_merged_per_field(catalog: Catalog) -> None:
     doc = catalog.message("documentUploaded")
-    assert doc.retry == RetrySettings(max_attempts=10, initial_delay=0.5, max_delay=120, jitter=False)
+    assert doc.retry == RetrySettings(
+        max_attempts=10, initial_delay=0.5, max_delay=120, jitter=False
+    )
     assert doc.compatibility is Compatibility.BACKWARD_TRANSITIVE
     email = catalog.message("EMAIL_SendBookingRequestAskedEmailCommand")
     assert email.retry == RetrySettings(max_attempts=3, initial_delay=2.0, max_delay=3600.0,

@@ -65,7 +65,9 @@ class _Loader:
 
     def issue(self, parsed: ParsedFile, path: YamlPath, message: str, *, key: bool = False) -> None:
         self.issues.append(
-            CatalogIssue(location=parsed.location(path, key=key), path=dotted(path), message=message)
+            CatalogIssue(
+                location=parsed.location(path, key=key), path=dotted(path), message=message
+            )
         )
 
     # -- phases ---------------------------------------------------------------------------
@@ -200,7 +202,8 @@ class _Loader:
                     problem = message_name_problem(name)
                     if problem:
                         self.issue(parsed, path, f"{kind} name {name!r} {problem}", key=True)
-                        self.misnamed.append(((key, (*path, "payload")), _dict(body).get("payload")))
+                        payload_path: YamlPath = (*path, "payload")
+                        self.misnamed.append(((key, payload_path), _dict(body).get("payload")))
                         continue
                     if name in found:
                         (other_key, other_path), _ = found[name]

@@ -1,4 +1,4 @@
-"""The typed, immutable in-memory model of a loaded catalog (what the generator and checker read)."""
+"""The typed, immutable model of a loaded catalog: what the generator and checker read."""
 
 from __future__ import annotations
 

@@ -69,7 +69,8 @@ def module_name_problem(name: str, what: str) -> str | None:
     if not _MODULE_NAME.match(name):
         return (
             f"{_describe_bad_characters(name)}; {what} names are Python module names: "
-            "lowercase ASCII letters, digits and underscores, starting with a letter (e.g. tracking)"
+            "lowercase ASCII letters, digits and underscores, starting with a letter "
+            "(e.g. tracking)"
         )
     if keyword.iskeyword(name):
         return f"is a Python keyword; choose another {what} name"

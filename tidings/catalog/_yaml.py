@@ -103,7 +103,9 @@ class _Converter:
 
     def issue(self, node: Node, message: str) -> None:
         self.issues.append(
-            CatalogIssue(location=_mark_location(self.parsed.file, node.start_mark), message=message)
+            CatalogIssue(
+                location=_mark_location(self.parsed.file, node.start_mark), message=message
+            )
         )
 
     def convert(self, node: Node, path: Path) -> Any:
