@@ -134,9 +134,10 @@ def compare_catalogs(
                 R.MESSAGE_ADDED, Severity.INFO, f"new {new.kind} {new.name!r}",
                 subject=new.name, file=file, line=line, column=column, baseline=baseline.label))
             continue
-        findings.extend(compare_message(old, new, baseline.label, policy=policy))
+        direct = compare_message(old, new, baseline.label, policy=policy)
+        findings.extend(direct)
         if is_transitive(new.compatibility) and history:
-            findings.extend(_transitive(new, old, history, policy))
+            findings.extend(_transitive(new, old, history, policy, {_key(f) for f in direct}))
         elif is_transitive(new.compatibility) and history_note:
             file, line, column = _loc(new)
             findings.append(Finding(
@@ -147,11 +148,16 @@ def compare_catalogs(
     return findings
 
 
+def _key(f: Finding) -> tuple[str, str | None, str, str]:
+    return (f.rule.id, f.pointer, repr(f.old), repr(f.new))
+
+
 def _transitive(
-    new: MessageDef, baseline_version: MessageDef, history: Sequence[Baseline], policy: Policy
+    new: MessageDef, baseline_version: MessageDef, history: Sequence[Baseline], policy: Policy,
+    known: set[tuple[str, str | None, str, str]],
 ) -> list[Finding]:
+    """Findings against each earlier version of the same lineage, each distinct change once."""
     seen = {baseline_version.fingerprint}
-    known: set[tuple[str, str | None, str, str]] = set()
     out: list[Finding] = []
     for past in history:
         if past.catalog is None:
@@ -164,7 +170,7 @@ def _transitive(
             continue
         seen.add(old.fingerprint)
         for f in compare_message(old, new, past.label, policy=policy, lineage=False):
-            key = (f.rule.id, f.pointer, repr(f.old), repr(f.new))
+            key = _key(f)
             if key not in known:
                 known.add(key)
                 out.append(f)

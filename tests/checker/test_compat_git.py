@@ -1,0 +1,238 @@
+"""Compatibility against real git baselines: lineage, modes, _TRANSITIVE history, path baselines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tidings._errors import UserError
+from tidings.checker import (
+    CheckSettings,
+    Finding,
+    Severity,
+    load_git_baseline,
+    load_git_history,
+    run_check,
+)
+
+from ._repo import Repo, base
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    r = Repo(tmp_path / "repo")
+    r.commit(base(), "v1")
+    monkeypatch.chdir(r.root)
+    return r
+
+
+def check(repo: Repo, against: str = "main", **kw: Any) -> list[Finding]:
+    result = run_check(CheckSettings(schemas=Path("schemas"), against=against, **kw),
+                       cwd=repo.root)
+    return result.findings
+
+
+def errors(findings: list[Finding]) -> list[tuple[str, str | None, str | None]]:
+    return sorted((f.rule.name, f.subject, f.pointer) for f in findings
+                  if f.severity is Severity.ERROR)
+
+
+def placed(cat: dict[str, Any]) -> dict[str, Any]:
+    payload: dict[str, Any] = cat["events"]["orderPlaced"]["payload"]
+    return payload
+
+
+def test_unchanged_catalog_is_clean(repo: Repo) -> None:
+    assert errors(check(repo)) == []
+
+
+def test_required_field_removed_breaks_forward_only(repo: Repo) -> None:
+    cat = base()
+    placed(cat)["required"] = ["orderId"]
+    repo.write(cat)
+    found = check(repo)
+    assert errors(found) == []  # BACKWARD: new readers read old data fine
+    cat["events"]["orderPlaced"]["compatibility"] = "FORWARD"
+    repo.write(cat)
+    assert errors(check(repo)) == [("required-removed", "orderPlaced", "/required")]
+
+
+def test_enum_narrowed_is_an_error_with_location_and_values(repo: Repo) -> None:
+    cat = base()
+    placed(cat)["properties"]["status"]["enum"] = ["new", "paid"]
+    repo.write(cat)
+    (f,) = [f for f in check(repo) if f.severity is Severity.ERROR]
+    assert f.rule.id == "TID-C027" and f.rule.name == "enum-narrowed"
+    assert f.subject == "orderPlaced"
+    assert f.pointer == "/properties/status/enum"
+    assert f.old == ["new", "paid", "shipped"] and f.new == ["new", "paid"]
+    assert f.broken == ("backward",)
+    assert f.file == "schemas/shop.yaml" and f.line and f.line > 1
+    assert f.baseline == "main"
+    assert "version` to 2" in f.message
+
+
+def test_version_bump_starts_a_new_lineage(repo: Repo) -> None:
+    cat = base()
+    placed(cat)["properties"]["status"]["enum"] = ["new"]
+    cat["events"]["orderPlaced"]["version"] = 2
+    repo.write(cat)
+    found = check(repo)
+    assert errors(found) == []
+    assert [f.rule.name for f in found if f.subject == "orderPlaced"] == ["version-bumped"]
+
+
+def test_version_decrease_and_kind_change_and_removal(repo: Repo) -> None:
+    cat = base()
+    cat["events"]["orderPlaced"]["version"] = 3
+    repo.commit(cat, "v3")
+    cat["events"]["orderPlaced"]["version"] = 2
+    receipt = cat["commands"].pop("sendReceipt")
+    cat["events"]["sendReceipt"] = {"producers": receipt["producers"], "consumers": ["email"],
+                                    "payload": receipt["payload"]}
+    del cat["events"]["orderPaid"]
+    repo.write(cat)
+    assert errors(check(repo)) == [
+        ("kind-changed", "sendReceipt", None),
+        ("message-removed", "orderPaid", None),
+        ("version-decreased", "orderPlaced", None),
+    ]
+
+
+def test_renamed_event_is_removed_plus_added(repo: Repo) -> None:
+    cat = base()
+    cat["events"]["orderWasPlaced"] = cat["events"].pop("orderPlaced")
+    repo.write(cat)
+    found = check(repo)
+    assert errors(found) == [("message-removed", "orderPlaced", None)]
+    assert any(f.rule.name == "message-added" and f.subject == "orderWasPlaced" for f in found)
+
+
+def test_mode_none_reports_but_never_fails(repo: Repo) -> None:
+    cat = base()
+    cat["events"]["orderPlaced"]["compatibility"] = "NONE"
+    placed(cat)["properties"]["orderId"] = {"type": "integer"}
+    repo.write(cat)
+    found = [f for f in check(repo) if f.subject == "orderPlaced"]
+    assert [(f.rule.name, f.severity) for f in found] == [("type-changed", Severity.INFO)]
+
+
+def test_full_mode_needs_both_directions(repo: Repo) -> None:
+    cat = base()
+    cat["events"]["orderPlaced"]["compatibility"] = "FULL"
+    placed(cat)["properties"]["status"]["enum"] = ["new", "paid", "shipped", "lost"]
+    repo.write(cat)
+    assert errors(check(repo)) == [("enum-extended", "orderPlaced", "/properties/status/enum")]
+
+
+def test_strict_policy_flags_property_added_to_open_model(repo: Repo) -> None:
+    cat = base()
+    placed(cat)["properties"]["coupon"] = {"type": "string"}
+    repo.write(cat)
+    assert errors(check(repo)) == []
+    assert errors(check(repo, policy="strict")) == [
+        ("property-added-to-open-model", "orderPlaced", "/properties/coupon")]
+
+
+def test_change_in_shared_defs_is_reported_for_every_user(repo: Repo) -> None:
+    cat = base()
+    cat["$defs"] = {"OrderId": {"type": "string"}}
+    for name in ("orderPlaced", "orderPaid"):
+        cat["events"][name]["payload"]["properties"]["orderId"] = {"$ref": "#/$defs/OrderId"}
+    repo.commit(cat, "shared id")
+    assert errors(check(repo)) == []  # inline -> $ref is no change
+    cat["$defs"]["OrderId"] = {"type": "string", "maxLength": 8}
+    repo.write(cat)
+    assert errors(check(repo)) == [
+        ("max-length-narrowed", "orderPaid", "/properties/orderId/maxLength"),
+        ("max-length-narrowed", "orderPlaced", "/properties/orderId/maxLength"),
+    ]
+
+
+def test_transitive_compares_every_version_of_the_lineage(repo: Repo) -> None:
+    cat = base()
+    cat["events"]["orderPlaced"]["compatibility"] = "BACKWARD_TRANSITIVE"
+    repo.commit(cat, "transitive")
+    # v: the enum gains "lost" (compatible), then loses "shipped" while re-adding nothing
+    placed(cat)["properties"]["status"]["enum"] = ["new", "paid", "shipped", "lost"]
+    repo.commit(cat, "add lost")
+    placed(cat)["properties"]["note"] = {"type": "string", "maxLength": 10}
+    repo.commit(cat, "note bounded")
+    placed(cat)["properties"]["note"] = {"type": "string"}
+    repo.write(cat)
+    # Against the last commit alone, dropping maxLength widens: fine.
+    cat2 = dict(cat)
+    cat2["events"] = {**cat["events"]}
+    cat2["events"]["orderPlaced"] = {**cat["events"]["orderPlaced"], "compatibility": "BACKWARD"}
+    repo.write(cat2)
+    assert errors(check(repo)) == []
+    # Remove "lost" again: against main only it is a narrowing; transitively too, once.
+    placed(cat)["properties"]["status"]["enum"] = ["new", "paid", "shipped"]
+    repo.write(cat)
+    found = check(repo)
+    enum_errors = [f for f in found if f.rule.name == "enum-narrowed"]
+    assert len(enum_errors) == 1
+    # Narrow "shipped" away: the oldest versions (which had it) are compared too.
+    placed(cat)["properties"]["status"]["enum"] = ["new", "paid", "lost"]
+    repo.write(cat)
+    found = check(repo)
+    baselines = {f.baseline for f in found if f.rule.name == "enum-changed" or
+                 f.rule.name == "enum-narrowed"}
+    assert "main" in baselines and any(b and b.startswith("main@") for b in baselines)
+
+
+def test_transitive_history_skips_other_lineages(repo: Repo) -> None:
+    cat = base()
+    placed(cat)["properties"]["orderId"] = {"type": "integer"}
+    cat["events"]["orderPlaced"]["version"] = 2
+    cat["events"]["orderPlaced"]["compatibility"] = "FULL_TRANSITIVE"
+    repo.commit(cat, "v2 lineage")
+    placed(cat)["properties"]["note"] = {"type": "string", "maxLength": 3}
+    repo.write(cat)
+    found = check(repo)
+    # Only the v2 version is compared: the v1 integer/string change is another lineage.
+    assert errors(found) == [("max-length-narrowed", "orderPlaced", "/properties/note/maxLength")]
+
+
+def test_history_lists_distinct_versions_newest_first(repo: Repo) -> None:
+    c1 = repo.git("rev-parse", "HEAD")
+    cat = base()
+    placed(cat)["properties"]["note"] = {"type": "string", "maxLength": 50}
+    c2 = repo.commit(cat, "v2")
+    (repo.root / "README").write_text("x")
+    repo.commit(None, "not the catalog")
+    history, skipped = load_git_history(repo.root / "schemas", "HEAD")
+    assert [b.label for b in history] == [f"HEAD@{c2[:10]}", f"HEAD@{c1[:10]}"]
+    assert skipped == []
+
+
+def test_baseline_without_catalog_and_bad_ref(repo: Repo) -> None:
+    first = repo.git("rev-parse", "HEAD")
+    (repo.root / "schemas" / "extra").mkdir()
+    with pytest.raises(UserError, match="no such git ref or path"):
+        load_git_baseline(repo.root / "schemas", "no-such-branch")
+    repo.git("checkout", "-q", "--orphan", "empty")
+    repo.git("rm", "-q", "-r", "--cached", "schemas")
+    repo.git("commit", "-q", "--allow-empty", "-m", "empty")
+    assert load_git_baseline(repo.root / "schemas", "empty").catalog is None
+    assert load_git_baseline(repo.root / "schemas", first).catalog is not None
+
+
+def test_path_baseline(repo: Repo, tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "shop.yaml").write_text((repo.root / "schemas" / "shop.yaml").read_text())
+    cat = base()
+    placed(cat)["required"] = ["orderId", "status", "note"]
+    repo.write(cat)
+    assert errors(check(repo, against=str(old))) == [("required-added", "orderPlaced", "/required")]
+
+
+def test_broken_baseline_is_a_user_error(repo: Repo) -> None:
+    (repo.root / "schemas" / "shop.yaml").write_text("catalog: [unclosed\n")
+    repo.commit(None, "broken")
+    repo.write(base())
+    with pytest.raises(UserError, match="baseline catalog at main"):
+        check(repo)
