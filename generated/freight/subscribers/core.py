@@ -17,7 +17,7 @@ subscriber name, default `module:qualname`) and `retry` pass through to `EventBu
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeAlias, TypeVar
+from typing import Protocol, TypeVar
 
 from tidings.runtime import Message, Mode, RetryPolicy
 
@@ -37,9 +37,6 @@ __all__ = [
     "on_tracking_updated",
 ]
 
-_H = TypeVar("_H")
-_Decorator: TypeAlias = Callable[[_H], _H]
-
 
 class DocumentAnalyzedHandler(Protocol):
     """A handler of the event `documentAnalyzed`, sync or async.
@@ -51,7 +48,8 @@ class DocumentAnalyzedHandler(Protocol):
 
 
 _DocumentAnalyzedHandlerT = TypeVar(
-    "_DocumentAnalyzedHandlerT", bound=DocumentAnalyzedHandler
+    "_DocumentAnalyzedHandlerT",
+    bound=DocumentAnalyzedHandler,
 )
 
 
@@ -61,7 +59,10 @@ def on_document_analyzed(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_DocumentAnalyzedHandlerT]:
+) -> Callable[
+    [_DocumentAnalyzedHandlerT],
+    _DocumentAnalyzedHandlerT,
+]:
     """Subscribe the decorated handler to the event `documentAnalyzed` on `bus`.
 
     Metis read a document and extracted its fields.
@@ -72,7 +73,13 @@ def on_document_analyzed(
     def subscribe(
         handler: _DocumentAnalyzedHandlerT,
     ) -> _DocumentAnalyzedHandlerT:
-        bus.on("documentAnalyzed", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "documentAnalyzed",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -88,7 +95,8 @@ class ShipmentArrivedHandler(Protocol):
 
 
 _ShipmentArrivedHandlerT = TypeVar(
-    "_ShipmentArrivedHandlerT", bound=ShipmentArrivedHandler
+    "_ShipmentArrivedHandlerT",
+    bound=ShipmentArrivedHandler,
 )
 
 
@@ -98,7 +106,10 @@ def on_shipment_arrived(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentArrivedHandlerT]:
+) -> Callable[
+    [_ShipmentArrivedHandlerT],
+    _ShipmentArrivedHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentArrived` on `bus`.
 
     The last leg reached its destination port.
@@ -109,7 +120,13 @@ def on_shipment_arrived(
     def subscribe(
         handler: _ShipmentArrivedHandlerT,
     ) -> _ShipmentArrivedHandlerT:
-        bus.on("shipmentArrived", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentArrived",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -125,7 +142,8 @@ class ShipmentDepartedHandler(Protocol):
 
 
 _ShipmentDepartedHandlerT = TypeVar(
-    "_ShipmentDepartedHandlerT", bound=ShipmentDepartedHandler
+    "_ShipmentDepartedHandlerT",
+    bound=ShipmentDepartedHandler,
 )
 
 
@@ -135,7 +153,10 @@ def on_shipment_departed(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentDepartedHandlerT]:
+) -> Callable[
+    [_ShipmentDepartedHandlerT],
+    _ShipmentDepartedHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentDeparted` on `bus`.
 
     The first leg left its origin port.
@@ -146,7 +167,13 @@ def on_shipment_departed(
     def subscribe(
         handler: _ShipmentDepartedHandlerT,
     ) -> _ShipmentDepartedHandlerT:
-        bus.on("shipmentDeparted", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentDeparted",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -162,7 +189,8 @@ class TaskCompletedHandler(Protocol):
 
 
 _TaskCompletedHandlerT = TypeVar(
-    "_TaskCompletedHandlerT", bound=TaskCompletedHandler
+    "_TaskCompletedHandlerT",
+    bound=TaskCompletedHandler,
 )
 
 
@@ -172,7 +200,10 @@ def on_task_completed(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_TaskCompletedHandlerT]:
+) -> Callable[
+    [_TaskCompletedHandlerT],
+    _TaskCompletedHandlerT,
+]:
     """Subscribe the decorated handler to the event `taskCompleted` on `bus`.
 
     An operator task was closed, by hand or by a subscriber.
@@ -183,7 +214,13 @@ def on_task_completed(
     def subscribe(
         handler: _TaskCompletedHandlerT,
     ) -> _TaskCompletedHandlerT:
-        bus.on("taskCompleted", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "taskCompleted",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -199,7 +236,8 @@ class TrackingUpdatedHandler(Protocol):
 
 
 _TrackingUpdatedHandlerT = TypeVar(
-    "_TrackingUpdatedHandlerT", bound=TrackingUpdatedHandler
+    "_TrackingUpdatedHandlerT",
+    bound=TrackingUpdatedHandler,
 )
 
 
@@ -209,7 +247,10 @@ def on_tracking_updated(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_TrackingUpdatedHandlerT]:
+) -> Callable[
+    [_TrackingUpdatedHandlerT],
+    _TrackingUpdatedHandlerT,
+]:
     """Subscribe the decorated handler to the event `trackingUpdated` on `bus`.
 
     A carrier reported a new position or milestone.
@@ -220,7 +261,13 @@ def on_tracking_updated(
     def subscribe(
         handler: _TrackingUpdatedHandlerT,
     ) -> _TrackingUpdatedHandlerT:
-        bus.on("trackingUpdated", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "trackingUpdated",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe

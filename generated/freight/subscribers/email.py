@@ -17,7 +17,7 @@ subscriber name, default `module:qualname`) and `retry` pass through to `EventBu
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeAlias, TypeVar
+from typing import Protocol, TypeVar
 
 from tidings.runtime import Message, Mode, RetryPolicy
 
@@ -43,9 +43,6 @@ __all__ = [
     "on_shipment_departed",
 ]
 
-_H = TypeVar("_H")
-_Decorator: TypeAlias = Callable[[_H], _H]
-
 
 class EMAILSendBookingRequestAskedEmailCommandHandler(Protocol):
     """A handler of the command `EMAIL_SendBookingRequestAskedEmailCommand`, sync or async.
@@ -57,7 +54,8 @@ class EMAILSendBookingRequestAskedEmailCommandHandler(Protocol):
 
 
 _EMAILSendBookingRequestAskedEmailCommandHandlerT = TypeVar(
-    "_EMAILSendBookingRequestAskedEmailCommandHandlerT", bound=EMAILSendBookingRequestAskedEmailCommandHandler
+    "_EMAILSendBookingRequestAskedEmailCommandHandlerT",
+    bound=EMAILSendBookingRequestAskedEmailCommandHandler,
 )
 
 
@@ -67,7 +65,10 @@ def on_email_send_booking_request_asked_email_command(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_EMAILSendBookingRequestAskedEmailCommandHandlerT]:
+) -> Callable[
+    [_EMAILSendBookingRequestAskedEmailCommandHandlerT],
+    _EMAILSendBookingRequestAskedEmailCommandHandlerT,
+]:
     """Subscribe the decorated handler to the command `EMAIL_SendBookingRequestAskedEmailCommand` on
     `bus`.
 
@@ -79,7 +80,13 @@ def on_email_send_booking_request_asked_email_command(
     def subscribe(
         handler: _EMAILSendBookingRequestAskedEmailCommandHandlerT,
     ) -> _EMAILSendBookingRequestAskedEmailCommandHandlerT:
-        bus.on("EMAIL_SendBookingRequestAskedEmailCommand", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "EMAIL_SendBookingRequestAskedEmailCommand",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -95,7 +102,8 @@ class EMAILSendDocumentEmailCommandHandler(Protocol):
 
 
 _EMAILSendDocumentEmailCommandHandlerT = TypeVar(
-    "_EMAILSendDocumentEmailCommandHandlerT", bound=EMAILSendDocumentEmailCommandHandler
+    "_EMAILSendDocumentEmailCommandHandlerT",
+    bound=EMAILSendDocumentEmailCommandHandler,
 )
 
 
@@ -105,7 +113,10 @@ def on_email_send_document_email_command(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_EMAILSendDocumentEmailCommandHandlerT]:
+) -> Callable[
+    [_EMAILSendDocumentEmailCommandHandlerT],
+    _EMAILSendDocumentEmailCommandHandlerT,
+]:
     """Subscribe the decorated handler to the command `EMAIL_SendDocumentEmailCommand` on `bus`.
 
     Email a stored document to the parties of its shipment.
@@ -116,7 +127,13 @@ def on_email_send_document_email_command(
     def subscribe(
         handler: _EMAILSendDocumentEmailCommandHandlerT,
     ) -> _EMAILSendDocumentEmailCommandHandlerT:
-        bus.on("EMAIL_SendDocumentEmailCommand", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "EMAIL_SendDocumentEmailCommand",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -132,7 +149,8 @@ class DocumentUploadedHandler(Protocol):
 
 
 _DocumentUploadedHandlerT = TypeVar(
-    "_DocumentUploadedHandlerT", bound=DocumentUploadedHandler
+    "_DocumentUploadedHandlerT",
+    bound=DocumentUploadedHandler,
 )
 
 
@@ -142,7 +160,10 @@ def on_document_uploaded(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_DocumentUploadedHandlerT]:
+) -> Callable[
+    [_DocumentUploadedHandlerT],
+    _DocumentUploadedHandlerT,
+]:
     """Subscribe the decorated handler to the event `documentUploaded` on `bus`.
 
     A document was uploaded and stored: tasks marks the upload task done, email sends it, metis
@@ -154,7 +175,13 @@ def on_document_uploaded(
     def subscribe(
         handler: _DocumentUploadedHandlerT,
     ) -> _DocumentUploadedHandlerT:
-        bus.on("documentUploaded", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "documentUploaded",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -170,7 +197,8 @@ class QuoteAcceptedHandler(Protocol):
 
 
 _QuoteAcceptedHandlerT = TypeVar(
-    "_QuoteAcceptedHandlerT", bound=QuoteAcceptedHandler
+    "_QuoteAcceptedHandlerT",
+    bound=QuoteAcceptedHandler,
 )
 
 
@@ -180,7 +208,10 @@ def on_quote_accepted(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_QuoteAcceptedHandlerT]:
+) -> Callable[
+    [_QuoteAcceptedHandlerT],
+    _QuoteAcceptedHandlerT,
+]:
     """Subscribe the decorated handler to the event `quoteAccepted` on `bus`.
 
     A customer accepted a quote; the shipment can be booked.
@@ -191,7 +222,13 @@ def on_quote_accepted(
     def subscribe(
         handler: _QuoteAcceptedHandlerT,
     ) -> _QuoteAcceptedHandlerT:
-        bus.on("quoteAccepted", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "quoteAccepted",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -207,7 +244,8 @@ class ShipmentCancelledHandler(Protocol):
 
 
 _ShipmentCancelledHandlerT = TypeVar(
-    "_ShipmentCancelledHandlerT", bound=ShipmentCancelledHandler
+    "_ShipmentCancelledHandlerT",
+    bound=ShipmentCancelledHandler,
 )
 
 
@@ -217,7 +255,10 @@ def on_shipment_cancelled(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentCancelledHandlerT]:
+) -> Callable[
+    [_ShipmentCancelledHandlerT],
+    _ShipmentCancelledHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentCancelled` on `bus`.
 
     An operator cancelled a shipment before departure.
@@ -228,7 +269,13 @@ def on_shipment_cancelled(
     def subscribe(
         handler: _ShipmentCancelledHandlerT,
     ) -> _ShipmentCancelledHandlerT:
-        bus.on("shipmentCancelled", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentCancelled",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -244,7 +291,8 @@ class ShipmentCreatedHandler(Protocol):
 
 
 _ShipmentCreatedHandlerT = TypeVar(
-    "_ShipmentCreatedHandlerT", bound=ShipmentCreatedHandler
+    "_ShipmentCreatedHandlerT",
+    bound=ShipmentCreatedHandler,
 )
 
 
@@ -254,7 +302,10 @@ def on_shipment_created(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentCreatedHandlerT]:
+) -> Callable[
+    [_ShipmentCreatedHandlerT],
+    _ShipmentCreatedHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentCreated` on `bus`.
 
     An operator created a shipment.
@@ -265,7 +316,13 @@ def on_shipment_created(
     def subscribe(
         handler: _ShipmentCreatedHandlerT,
     ) -> _ShipmentCreatedHandlerT:
-        bus.on("shipmentCreated", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentCreated",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -281,7 +338,8 @@ class ShipmentDelayedHandler(Protocol):
 
 
 _ShipmentDelayedHandlerT = TypeVar(
-    "_ShipmentDelayedHandlerT", bound=ShipmentDelayedHandler
+    "_ShipmentDelayedHandlerT",
+    bound=ShipmentDelayedHandler,
 )
 
 
@@ -291,7 +349,10 @@ def on_shipment_delayed(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentDelayedHandlerT]:
+) -> Callable[
+    [_ShipmentDelayedHandlerT],
+    _ShipmentDelayedHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentDelayed` on `bus`.
 
     Superseded by trackingUpdated; kept until every consumer has moved.
@@ -302,7 +363,13 @@ def on_shipment_delayed(
     def subscribe(
         handler: _ShipmentDelayedHandlerT,
     ) -> _ShipmentDelayedHandlerT:
-        bus.on("shipmentDelayed", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentDelayed",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -318,7 +385,8 @@ class ShipmentDepartedHandler(Protocol):
 
 
 _ShipmentDepartedHandlerT = TypeVar(
-    "_ShipmentDepartedHandlerT", bound=ShipmentDepartedHandler
+    "_ShipmentDepartedHandlerT",
+    bound=ShipmentDepartedHandler,
 )
 
 
@@ -328,7 +396,10 @@ def on_shipment_departed(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentDepartedHandlerT]:
+) -> Callable[
+    [_ShipmentDepartedHandlerT],
+    _ShipmentDepartedHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentDeparted` on `bus`.
 
     The first leg left its origin port.
@@ -339,7 +410,13 @@ def on_shipment_departed(
     def subscribe(
         handler: _ShipmentDepartedHandlerT,
     ) -> _ShipmentDepartedHandlerT:
-        bus.on("shipmentDeparted", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentDeparted",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe

@@ -17,7 +17,7 @@ subscriber name, default `module:qualname`) and `retry` pass through to `EventBu
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeAlias, TypeVar
+from typing import Protocol, TypeVar
 
 from tidings.runtime import Message, Mode, RetryPolicy
 
@@ -31,9 +31,6 @@ __all__ = [
     "on_metis_analyze_document_command",
 ]
 
-_H = TypeVar("_H")
-_Decorator: TypeAlias = Callable[[_H], _H]
-
 
 class METISAnalyzeDocumentCommandHandler(Protocol):
     """A handler of the command `METIS_AnalyzeDocumentCommand`, sync or async.
@@ -45,7 +42,8 @@ class METISAnalyzeDocumentCommandHandler(Protocol):
 
 
 _METISAnalyzeDocumentCommandHandlerT = TypeVar(
-    "_METISAnalyzeDocumentCommandHandlerT", bound=METISAnalyzeDocumentCommandHandler
+    "_METISAnalyzeDocumentCommandHandlerT",
+    bound=METISAnalyzeDocumentCommandHandler,
 )
 
 
@@ -55,7 +53,10 @@ def on_metis_analyze_document_command(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_METISAnalyzeDocumentCommandHandlerT]:
+) -> Callable[
+    [_METISAnalyzeDocumentCommandHandlerT],
+    _METISAnalyzeDocumentCommandHandlerT,
+]:
     """Subscribe the decorated handler to the command `METIS_AnalyzeDocumentCommand` on `bus`.
 
     Ask metis to (re)read a document.
@@ -66,7 +67,13 @@ def on_metis_analyze_document_command(
     def subscribe(
         handler: _METISAnalyzeDocumentCommandHandlerT,
     ) -> _METISAnalyzeDocumentCommandHandlerT:
-        bus.on("METIS_AnalyzeDocumentCommand", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "METIS_AnalyzeDocumentCommand",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -82,7 +89,8 @@ class DocumentUploadedHandler(Protocol):
 
 
 _DocumentUploadedHandlerT = TypeVar(
-    "_DocumentUploadedHandlerT", bound=DocumentUploadedHandler
+    "_DocumentUploadedHandlerT",
+    bound=DocumentUploadedHandler,
 )
 
 
@@ -92,7 +100,10 @@ def on_document_uploaded(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_DocumentUploadedHandlerT]:
+) -> Callable[
+    [_DocumentUploadedHandlerT],
+    _DocumentUploadedHandlerT,
+]:
     """Subscribe the decorated handler to the event `documentUploaded` on `bus`.
 
     A document was uploaded and stored: tasks marks the upload task done, email sends it, metis
@@ -104,7 +115,13 @@ def on_document_uploaded(
     def subscribe(
         handler: _DocumentUploadedHandlerT,
     ) -> _DocumentUploadedHandlerT:
-        bus.on("documentUploaded", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "documentUploaded",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe

@@ -17,7 +17,7 @@ subscriber name, default `module:qualname`) and `retry` pass through to `EventBu
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeAlias, TypeVar
+from typing import Protocol, TypeVar
 
 from tidings.runtime import Message, Mode, RetryPolicy
 
@@ -39,9 +39,6 @@ __all__ = [
     "on_shipment_departed",
 ]
 
-_H = TypeVar("_H")
-_Decorator: TypeAlias = Callable[[_H], _H]
-
 
 class SALESFORCESyncAccountCommandHandler(Protocol):
     """A handler of the command `SALESFORCE_SyncAccountCommand`, sync or async.
@@ -53,7 +50,8 @@ class SALESFORCESyncAccountCommandHandler(Protocol):
 
 
 _SALESFORCESyncAccountCommandHandlerT = TypeVar(
-    "_SALESFORCESyncAccountCommandHandlerT", bound=SALESFORCESyncAccountCommandHandler
+    "_SALESFORCESyncAccountCommandHandlerT",
+    bound=SALESFORCESyncAccountCommandHandler,
 )
 
 
@@ -63,7 +61,10 @@ def on_salesforce_sync_account_command(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_SALESFORCESyncAccountCommandHandlerT]:
+) -> Callable[
+    [_SALESFORCESyncAccountCommandHandlerT],
+    _SALESFORCESyncAccountCommandHandlerT,
+]:
     """Subscribe the decorated handler to the command `SALESFORCE_SyncAccountCommand` on `bus`.
 
     Push a customer account to the CRM (one call at a time).
@@ -74,7 +75,13 @@ def on_salesforce_sync_account_command(
     def subscribe(
         handler: _SALESFORCESyncAccountCommandHandlerT,
     ) -> _SALESFORCESyncAccountCommandHandlerT:
-        bus.on("SALESFORCE_SyncAccountCommand", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "SALESFORCE_SyncAccountCommand",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -90,7 +97,8 @@ class QuoteAcceptedHandler(Protocol):
 
 
 _QuoteAcceptedHandlerT = TypeVar(
-    "_QuoteAcceptedHandlerT", bound=QuoteAcceptedHandler
+    "_QuoteAcceptedHandlerT",
+    bound=QuoteAcceptedHandler,
 )
 
 
@@ -100,7 +108,10 @@ def on_quote_accepted(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_QuoteAcceptedHandlerT]:
+) -> Callable[
+    [_QuoteAcceptedHandlerT],
+    _QuoteAcceptedHandlerT,
+]:
     """Subscribe the decorated handler to the event `quoteAccepted` on `bus`.
 
     A customer accepted a quote; the shipment can be booked.
@@ -111,7 +122,13 @@ def on_quote_accepted(
     def subscribe(
         handler: _QuoteAcceptedHandlerT,
     ) -> _QuoteAcceptedHandlerT:
-        bus.on("quoteAccepted", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "quoteAccepted",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -127,7 +144,8 @@ class ShipmentArrivedHandler(Protocol):
 
 
 _ShipmentArrivedHandlerT = TypeVar(
-    "_ShipmentArrivedHandlerT", bound=ShipmentArrivedHandler
+    "_ShipmentArrivedHandlerT",
+    bound=ShipmentArrivedHandler,
 )
 
 
@@ -137,7 +155,10 @@ def on_shipment_arrived(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentArrivedHandlerT]:
+) -> Callable[
+    [_ShipmentArrivedHandlerT],
+    _ShipmentArrivedHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentArrived` on `bus`.
 
     The last leg reached its destination port.
@@ -148,7 +169,13 @@ def on_shipment_arrived(
     def subscribe(
         handler: _ShipmentArrivedHandlerT,
     ) -> _ShipmentArrivedHandlerT:
-        bus.on("shipmentArrived", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentArrived",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -164,7 +191,8 @@ class ShipmentCancelledHandler(Protocol):
 
 
 _ShipmentCancelledHandlerT = TypeVar(
-    "_ShipmentCancelledHandlerT", bound=ShipmentCancelledHandler
+    "_ShipmentCancelledHandlerT",
+    bound=ShipmentCancelledHandler,
 )
 
 
@@ -174,7 +202,10 @@ def on_shipment_cancelled(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentCancelledHandlerT]:
+) -> Callable[
+    [_ShipmentCancelledHandlerT],
+    _ShipmentCancelledHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentCancelled` on `bus`.
 
     An operator cancelled a shipment before departure.
@@ -185,7 +216,13 @@ def on_shipment_cancelled(
     def subscribe(
         handler: _ShipmentCancelledHandlerT,
     ) -> _ShipmentCancelledHandlerT:
-        bus.on("shipmentCancelled", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentCancelled",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -201,7 +238,8 @@ class ShipmentCreatedHandler(Protocol):
 
 
 _ShipmentCreatedHandlerT = TypeVar(
-    "_ShipmentCreatedHandlerT", bound=ShipmentCreatedHandler
+    "_ShipmentCreatedHandlerT",
+    bound=ShipmentCreatedHandler,
 )
 
 
@@ -211,7 +249,10 @@ def on_shipment_created(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentCreatedHandlerT]:
+) -> Callable[
+    [_ShipmentCreatedHandlerT],
+    _ShipmentCreatedHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentCreated` on `bus`.
 
     An operator created a shipment.
@@ -222,7 +263,13 @@ def on_shipment_created(
     def subscribe(
         handler: _ShipmentCreatedHandlerT,
     ) -> _ShipmentCreatedHandlerT:
-        bus.on("shipmentCreated", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentCreated",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -238,7 +285,8 @@ class ShipmentDepartedHandler(Protocol):
 
 
 _ShipmentDepartedHandlerT = TypeVar(
-    "_ShipmentDepartedHandlerT", bound=ShipmentDepartedHandler
+    "_ShipmentDepartedHandlerT",
+    bound=ShipmentDepartedHandler,
 )
 
 
@@ -248,7 +296,10 @@ def on_shipment_departed(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentDepartedHandlerT]:
+) -> Callable[
+    [_ShipmentDepartedHandlerT],
+    _ShipmentDepartedHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentDeparted` on `bus`.
 
     The first leg left its origin port.
@@ -259,7 +310,13 @@ def on_shipment_departed(
     def subscribe(
         handler: _ShipmentDepartedHandlerT,
     ) -> _ShipmentDepartedHandlerT:
-        bus.on("shipmentDeparted", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentDeparted",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe

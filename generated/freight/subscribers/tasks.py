@@ -17,7 +17,7 @@ subscriber name, default `module:qualname`) and `retry` pass through to `EventBu
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeAlias, TypeVar
+from typing import Protocol, TypeVar
 
 from tidings.runtime import Message, Mode, RetryPolicy
 
@@ -39,9 +39,6 @@ __all__ = [
     "on_shipment_departed",
 ]
 
-_H = TypeVar("_H")
-_Decorator: TypeAlias = Callable[[_H], _H]
-
 
 class DocumentAnalyzedHandler(Protocol):
     """A handler of the event `documentAnalyzed`, sync or async.
@@ -53,7 +50,8 @@ class DocumentAnalyzedHandler(Protocol):
 
 
 _DocumentAnalyzedHandlerT = TypeVar(
-    "_DocumentAnalyzedHandlerT", bound=DocumentAnalyzedHandler
+    "_DocumentAnalyzedHandlerT",
+    bound=DocumentAnalyzedHandler,
 )
 
 
@@ -63,7 +61,10 @@ def on_document_analyzed(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_DocumentAnalyzedHandlerT]:
+) -> Callable[
+    [_DocumentAnalyzedHandlerT],
+    _DocumentAnalyzedHandlerT,
+]:
     """Subscribe the decorated handler to the event `documentAnalyzed` on `bus`.
 
     Metis read a document and extracted its fields.
@@ -74,7 +75,13 @@ def on_document_analyzed(
     def subscribe(
         handler: _DocumentAnalyzedHandlerT,
     ) -> _DocumentAnalyzedHandlerT:
-        bus.on("documentAnalyzed", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "documentAnalyzed",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -90,7 +97,8 @@ class DocumentUploadedHandler(Protocol):
 
 
 _DocumentUploadedHandlerT = TypeVar(
-    "_DocumentUploadedHandlerT", bound=DocumentUploadedHandler
+    "_DocumentUploadedHandlerT",
+    bound=DocumentUploadedHandler,
 )
 
 
@@ -100,7 +108,10 @@ def on_document_uploaded(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_DocumentUploadedHandlerT]:
+) -> Callable[
+    [_DocumentUploadedHandlerT],
+    _DocumentUploadedHandlerT,
+]:
     """Subscribe the decorated handler to the event `documentUploaded` on `bus`.
 
     A document was uploaded and stored: tasks marks the upload task done, email sends it, metis
@@ -112,7 +123,13 @@ def on_document_uploaded(
     def subscribe(
         handler: _DocumentUploadedHandlerT,
     ) -> _DocumentUploadedHandlerT:
-        bus.on("documentUploaded", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "documentUploaded",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -128,7 +145,8 @@ class ShipmentArrivedHandler(Protocol):
 
 
 _ShipmentArrivedHandlerT = TypeVar(
-    "_ShipmentArrivedHandlerT", bound=ShipmentArrivedHandler
+    "_ShipmentArrivedHandlerT",
+    bound=ShipmentArrivedHandler,
 )
 
 
@@ -138,7 +156,10 @@ def on_shipment_arrived(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentArrivedHandlerT]:
+) -> Callable[
+    [_ShipmentArrivedHandlerT],
+    _ShipmentArrivedHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentArrived` on `bus`.
 
     The last leg reached its destination port.
@@ -149,7 +170,13 @@ def on_shipment_arrived(
     def subscribe(
         handler: _ShipmentArrivedHandlerT,
     ) -> _ShipmentArrivedHandlerT:
-        bus.on("shipmentArrived", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentArrived",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -165,7 +192,8 @@ class ShipmentCancelledHandler(Protocol):
 
 
 _ShipmentCancelledHandlerT = TypeVar(
-    "_ShipmentCancelledHandlerT", bound=ShipmentCancelledHandler
+    "_ShipmentCancelledHandlerT",
+    bound=ShipmentCancelledHandler,
 )
 
 
@@ -175,7 +203,10 @@ def on_shipment_cancelled(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentCancelledHandlerT]:
+) -> Callable[
+    [_ShipmentCancelledHandlerT],
+    _ShipmentCancelledHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentCancelled` on `bus`.
 
     An operator cancelled a shipment before departure.
@@ -186,7 +217,13 @@ def on_shipment_cancelled(
     def subscribe(
         handler: _ShipmentCancelledHandlerT,
     ) -> _ShipmentCancelledHandlerT:
-        bus.on("shipmentCancelled", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentCancelled",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -202,7 +239,8 @@ class ShipmentCreatedHandler(Protocol):
 
 
 _ShipmentCreatedHandlerT = TypeVar(
-    "_ShipmentCreatedHandlerT", bound=ShipmentCreatedHandler
+    "_ShipmentCreatedHandlerT",
+    bound=ShipmentCreatedHandler,
 )
 
 
@@ -212,7 +250,10 @@ def on_shipment_created(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentCreatedHandlerT]:
+) -> Callable[
+    [_ShipmentCreatedHandlerT],
+    _ShipmentCreatedHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentCreated` on `bus`.
 
     An operator created a shipment.
@@ -223,7 +264,13 @@ def on_shipment_created(
     def subscribe(
         handler: _ShipmentCreatedHandlerT,
     ) -> _ShipmentCreatedHandlerT:
-        bus.on("shipmentCreated", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentCreated",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -239,7 +286,8 @@ class ShipmentDepartedHandler(Protocol):
 
 
 _ShipmentDepartedHandlerT = TypeVar(
-    "_ShipmentDepartedHandlerT", bound=ShipmentDepartedHandler
+    "_ShipmentDepartedHandlerT",
+    bound=ShipmentDepartedHandler,
 )
 
 
@@ -249,7 +297,10 @@ def on_shipment_departed(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentDepartedHandlerT]:
+) -> Callable[
+    [_ShipmentDepartedHandlerT],
+    _ShipmentDepartedHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentDeparted` on `bus`.
 
     The first leg left its origin port.
@@ -260,7 +311,13 @@ def on_shipment_departed(
     def subscribe(
         handler: _ShipmentDepartedHandlerT,
     ) -> _ShipmentDepartedHandlerT:
-        bus.on("shipmentDeparted", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentDeparted",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe

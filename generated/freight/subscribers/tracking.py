@@ -17,7 +17,7 @@ subscriber name, default `module:qualname`) and `retry` pass through to `EventBu
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeAlias, TypeVar
+from typing import Protocol, TypeVar
 
 from tidings.runtime import Message, Mode, RetryPolicy
 
@@ -31,9 +31,6 @@ __all__ = [
     "on_shipment_cancelled",
 ]
 
-_H = TypeVar("_H")
-_Decorator: TypeAlias = Callable[[_H], _H]
-
 
 class ResyncTrackingHandler(Protocol):
     """A handler of the command `resyncTracking`, sync or async.
@@ -45,7 +42,8 @@ class ResyncTrackingHandler(Protocol):
 
 
 _ResyncTrackingHandlerT = TypeVar(
-    "_ResyncTrackingHandlerT", bound=ResyncTrackingHandler
+    "_ResyncTrackingHandlerT",
+    bound=ResyncTrackingHandler,
 )
 
 
@@ -55,7 +53,10 @@ def on_resync_tracking(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ResyncTrackingHandlerT]:
+) -> Callable[
+    [_ResyncTrackingHandlerT],
+    _ResyncTrackingHandlerT,
+]:
     """Subscribe the decorated handler to the command `resyncTracking` on `bus`.
 
     Fetch the carrier's tracking again for a shipment (a manual operation).
@@ -66,7 +67,13 @@ def on_resync_tracking(
     def subscribe(
         handler: _ResyncTrackingHandlerT,
     ) -> _ResyncTrackingHandlerT:
-        bus.on("resyncTracking", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "resyncTracking",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe
@@ -82,7 +89,8 @@ class ShipmentCancelledHandler(Protocol):
 
 
 _ShipmentCancelledHandlerT = TypeVar(
-    "_ShipmentCancelledHandlerT", bound=ShipmentCancelledHandler
+    "_ShipmentCancelledHandlerT",
+    bound=ShipmentCancelledHandler,
 )
 
 
@@ -92,7 +100,10 @@ def on_shipment_cancelled(
     mode: Mode = "sync",
     name: str | None = None,
     retry: RetryPolicy | None = None,
-) -> _Decorator[_ShipmentCancelledHandlerT]:
+) -> Callable[
+    [_ShipmentCancelledHandlerT],
+    _ShipmentCancelledHandlerT,
+]:
     """Subscribe the decorated handler to the event `shipmentCancelled` on `bus`.
 
     An operator cancelled a shipment before departure.
@@ -103,7 +114,13 @@ def on_shipment_cancelled(
     def subscribe(
         handler: _ShipmentCancelledHandlerT,
     ) -> _ShipmentCancelledHandlerT:
-        bus.on("shipmentCancelled", handler, mode=mode, name=name, retry=retry)
+        bus.on(
+            "shipmentCancelled",
+            handler,
+            mode=mode,
+            name=name,
+            retry=retry,
+        )
         return handler
 
     return subscribe

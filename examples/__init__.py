@@ -1,0 +1,1 @@
+"""Example applications built on tidings (run them from the repository root)."""

@@ -1,0 +1,5 @@
+"""`python -m examples.freight` runs the example."""
+
+from examples.freight.app import main
+
+main()
