@@ -294,6 +294,12 @@ CASES = [
         id="unicode-lookalike",
     ),
     pytest.param(
+        one('events:\n  "a\\nb": {payload: {type: object}}\n'),
+        "schemas/c.yaml:4:3: events.a\\nb: event name 'a\\nb' contains '\\n'; names use ASCII "
+        "letters, digits and underscores and start with a letter (e.g. shipmentCreated)",
+        id="control-character-stays-on-one-line",
+    ),
+    pytest.param(
         one("events:\n  'a b': {payload: {type: object}}\n"),
         "schemas/c.yaml:4:3: events.a b: event name 'a b' contains ' '; names use ASCII "
         "letters, digits and underscores and start with a letter (e.g. shipmentCreated)",

@@ -26,10 +26,16 @@ class CatalogIssue(BaseModel):
     message: str
 
     def __str__(self) -> str:
-        where = " ".join(part for part in (self.path, self.pointer) if part)
-        return f"{self.location}: {where}: {self.message}" if where else (
-            f"{self.location}: {self.message}"
-        )
+        where = " ".join(_printable(part) for part in (self.path, self.pointer) if part)
+        message = _printable(self.message)
+        return f"{self.location}: {where}: {message}" if where else f"{self.location}: {message}"
+
+
+def _printable(text: str) -> str:
+    """`text` with control characters escaped, so that one issue is always one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _sort_key(issue: CatalogIssue) -> tuple[str, int, int, str]:
