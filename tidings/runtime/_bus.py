@@ -1,18 +1,39 @@
-"""`EventBus`: the catalog-aware bus. Every payload is validated into its model; listeners get a `Message`."""
+"""`EventBus`: the catalog-aware bus. Every payload is validated into its model; listeners get a
+`Message`. With a store, every message is persisted, retried, recoverable and replayable."""
 
 from __future__ import annotations
 
+import logging
+import os
+import random
+import socket
+import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
-from uuid import uuid4
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID, uuid4
 
-from tidings.runtime._emitter import DebugOptions, Emittery, EventIterator, Mode, Once, _names, current_event
+import anyio
+import pydantic
+
+from tidings.runtime._emitter import (
+    DebugOptions,
+    Emittery,
+    EventIterator,
+    Mode,
+    Once,
+    _names,
+    _Sub,
+    current_event,
+)
 from tidings.runtime._event import Message
 from tidings.runtime._spec import CatalogSpec, MessageSpec, RetryPolicy
+from tidings.runtime.stores._base import Claim, Delivery, Outcome, Status, Store, StoredMessage
 
 MessageListener = Callable[[Message[Any]], object]
+log = logging.getLogger("tidings.bus")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +47,159 @@ class Subscriber:
     retry: RetryPolicy | None
 
 
+def backoff(policy: RetryPolicy, attempt: int) -> float:
+    """Seconds to wait after failed attempt `attempt` (1-based): exponential, capped at
+    `max_delay`, with full jitter (uniform in [0, delay)) when the policy asks for it."""
+    delay = min(policy.max_delay, policy.initial_delay * 2.0 ** (attempt - 1))
+    return delay * random.random() if policy.jitter else delay
+
+
+def _error_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)).rstrip()
+
+
+class _Runner:
+    """Runs one persisted subscriber's deliveries and records every outcome in the store."""
+
+    __slots__ = ("__wrapped__", "bus", "listener", "mode", "name", "retry")
+
+    def __init__(self, bus: EventBus, name: str, listener: MessageListener, mode: Mode,
+                 retry: RetryPolicy | None) -> None:
+        self.bus = bus
+        self.name = name
+        self.listener = listener
+        self.__wrapped__ = listener
+        self.mode = mode
+        self.retry = retry
+
+    def __repr__(self) -> str:
+        return f"<subscriber {self.name!r} {self.listener!r}>"
+
+    def __call__(self, message: Message[Any]) -> Any:
+        return self.run(message, self.mode == "sync")
+
+    def background(self, message: Message[Any]) -> Any:
+        return self.run(message, False)
+
+    def policy(self, name: str) -> RetryPolicy:
+        return self.retry if self.retry is not None else self.bus.catalog.get(name).retry
+
+    async def run(self, message: Message[Any], raise_errors: bool) -> None:
+        bus = self.bus
+        store = bus.store
+        assert store is not None
+        if bus._closing and not raise_errors:
+            # Queued but not started when the bus began to shut down: leave it for the next start.
+            store.record(Outcome(message.id, self.name, "pending", datetime.now(UTC), attempts_delta=-1))
+            return
+        while True:
+            scope = anyio.CancelScope()
+            bus._scopes.add(scope)
+            try:
+                with scope:
+                    result = self.listener(message)
+                    if hasattr(result, "__await__"):
+                        await result
+            except Exception as exc:
+                hold = self.mode == "serial" and not raise_errors
+                retry_at = self._failed(message, exc, hold)
+                if retry_at is not None and hold:
+                    # Serial order: this subscriber takes nothing else until this one is done.
+                    if await bus._pause_until(retry_at):
+                        store.record(Outcome(message.id, self.name, "failed", datetime.now(UTC),
+                                             next_attempt_at=retry_at))
+                        return
+                    message = replace(message, attempt=message.attempt + 1)
+                    store.record(Outcome(message.id, self.name, "running", datetime.now(UTC),
+                                         owner=bus.owner, lease_until=bus._lease_until(),
+                                         attempts_delta=1))
+                    continue
+                if raise_errors:
+                    raise
+                return
+            finally:
+                bus._scopes.discard(scope)
+            if scope.cancelled_caught:
+                store.record(Outcome(message.id, self.name, "pending", datetime.now(UTC)))
+                return
+            store.record(Outcome(message.id, self.name, "succeeded", datetime.now(UTC)))
+            return
+
+    def _failed(self, message: Message[Any], exc: Exception, hold: bool) -> datetime | None:
+        """Record a failure: dead, or failed with the time of the retry, which it returns (`hold`
+        keeps the delivery owned by this bus, for a serial subscriber retrying in place)."""
+        policy = self.policy(message.name)
+        now = datetime.now(UTC)
+        text = _error_text(exc)
+        if not isinstance(exc, policy.retry_on) or message.attempt >= policy.max_attempts:
+            log.error("subscriber %r is dead on %s %s after attempt %d: %r", self.name, message.name,
+                      message.id, message.attempt, exc)
+            assert self.bus.store is not None
+            self.bus.store.record(Outcome(message.id, self.name, "dead", now, error=text))
+            return None
+        retry_at = now + timedelta(seconds=backoff(policy, message.attempt))
+        log.warning("subscriber %r failed on %s %s (attempt %d, retry at %s): %r", self.name,
+                    message.name, message.id, message.attempt, retry_at.isoformat(), exc)
+        assert self.bus.store is not None
+        self.bus.store.record(Outcome(
+            message.id, self.name, "failed", now, error=text, next_attempt_at=retry_at,
+            owner=self.bus.owner if hold else None,
+            lease_until=retry_at + timedelta(seconds=self.bus.lease) if hold else None,
+        ))
+        return retry_at
+
+
 class EventBus(Emittery):
     """An `Emittery` that knows its catalog: names must be declared, payloads are validated into
     their pydantic model before anything runs, and listeners receive a typed `Message`.
 
     A message emitted inside a listener inherits the handled message's correlation id and takes
     its id as causation id, so the thread of execution can be followed.
+
+    With a `store` (`SQLiteStore`, `PostgresStore`, `MemoryStore`), the bus is an event log:
+    every message and one delivery row per named subscriber are stored in one transaction before
+    anything runs; failures are retried per `RetryPolicy` and end `dead`, never dropped; deliveries
+    left by a crash, due retries and rows set back to `pending` (by `replay`, the CLI or an admin's
+    SQL) are claimed by a background loop. Such a bus must be started (`async with bus:`), and
+    leaving the block shuts down gracefully: no new work, running deliveries get
+    `shutdown_timeout` seconds, the rest stays `pending` for the next start. `once()` waiters,
+    `events()` iterators and `on_any` listeners observe messages without delivery rows.
     """
 
-    def __init__(self, catalog: CatalogSpec, *, debug: DebugOptions | None = None) -> None:
+    def __init__(
+        self,
+        catalog: CatalogSpec,
+        *,
+        store: Store | None = None,
+        debug: DebugOptions | None = None,
+        lease: float = 30.0,
+        poll_interval: float = 0.5,
+        shutdown_timeout: float = 10.0,
+        claim_batch: int = 200,
+        max_in_flight: int = 2000,
+    ) -> None:
         super().__init__(debug=debug)
         self.catalog = catalog
         self.subscribers: dict[str, Subscriber] = {}
+        self.store = store
+        """The event log (None: a plain in-memory bus, nothing stored)."""
+        self.lease = lease
+        """Seconds a claimed delivery stays owned by this bus without renewal (renewed every lease/3)."""
+        self.poll_interval = poll_interval
+        self.shutdown_timeout = shutdown_timeout
+        self.claim_batch = claim_batch
+        self.max_in_flight = max_in_flight
+        self.owner = ""
+        """This bus's identity in `deliveries.owner` while started: host:pid:random."""
+        self._runners: dict[str, _Runner] = {}
+        self._runner_of: dict[MessageListener, _Runner] = {}
+        self._closing = False
+        self._stopped: anyio.Event | None = None
+        self._claim_wakeup: anyio.Event | None = None
+        self._scopes: set[anyio.CancelScope] = set()
+        self._loops_done: list[anyio.Event] = []
+
+    # -- validation and messages ---------------------------------------------------------------
 
     def _spec(self, name: object) -> MessageSpec:
         if not isinstance(name, str):
@@ -62,16 +224,22 @@ class EventBus(Emittery):
             causation_id=causation, emitted_at=datetime.now(UTC), producer=producer,
         )
 
+    # -- emitting ------------------------------------------------------------------------------
+
     async def emit(self, name: str, data: Any = None, /, *, producer: str | None = None) -> None:
-        """Validate, then deliver like `Emittery.emit` (sync listeners awaited, errors grouped)."""
+        """Validate, (store,) then deliver like `Emittery.emit` (sync listeners awaited, errors grouped)."""
         await self.publish(name, data, producer=producer)
 
     async def publish(
         self, name: str, data: object = None, /, *, producer: str | None = None
     ) -> Message[Any]:
         """`emit`, returning the delivered `Message` (its id identifies it in the log)."""
+        if self.store is not None:
+            self._check_open(name)
         message = self.message(name, data, producer=producer)
         subs = self._prepare(message, "emit")
+        if self.store is not None:
+            await self._append(message, subs)
         if subs:
             errors: list[Exception] = []
             token = current_event.set(message)
@@ -84,13 +252,42 @@ class EventBus(Emittery):
         return message
 
     async def emit_serial(self, name: str, data: Any = None, /, *, producer: str | None = None) -> None:
-        """Validate, then run the listeners one after another (the first error propagates)."""
+        """Validate, (store,) then run the listeners one after another (the first error propagates)."""
+        if self.store is not None:
+            self._check_open(name)
         message = self.message(name, data, producer=producer)
+        subs = self._prepare(message, "emit_serial")
+        if self.store is not None:
+            await self._append(message, subs)
         token = current_event.set(message)
         try:
-            await self._serially(self._prepare(message, "emit_serial"), message)
+            await self._serially(subs, message)
         finally:
             current_event.reset(token)
+
+    def _check_open(self, name: str) -> None:
+        if self._tg is None:
+            raise RuntimeError(
+                f"cannot emit {name!r}: an EventBus with a store must be started first, with"
+                " `async with bus:` (it opens the store and runs retries and recovery)"
+            )
+        if self._closing:
+            raise RuntimeError(f"cannot emit {name!r}: the bus is shutting down")
+
+    async def _append(self, message: Message[Any], subs: tuple[_Sub, ...]) -> None:
+        assert self.store is not None and message.emitted_at is not None
+        assert message.correlation_id is not None
+        names = [s.listener.name for s in subs if s.active and isinstance(s.listener, _Runner)]
+        stored = StoredMessage(
+            message.id, message.name, message.version, message.data.model_dump_json(by_alias=True),
+            message.emitted_at, message.correlation_id, message.causation_id, message.producer,
+        )
+        await self.store.append(stored, names, self.owner, self._lease_until())
+
+    def _lease_until(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.lease)
+
+    # -- subscribing ---------------------------------------------------------------------------
 
     def on(
         self,
@@ -105,10 +302,13 @@ class EventBus(Emittery):
         """Subscribe under a stable subscriber `name` (default `module:qualname` of the listener).
 
         Every name must be declared in the catalog; one subscriber name belongs to one listener.
+        `retry` overrides the catalog's retry policy for this subscriber (stores only).
         """
         selected = _names(names)
         for event_name in selected:
             self._spec(event_name)
+        if isinstance(getattr(listener, "__self__", None), Once) or isinstance(listener, _Runner):
+            return super().on(selected, listener, mode=mode)
         if name is None:
             qualname = getattr(listener, "__qualname__", repr(listener))
             name = f"{getattr(listener, '__module__', '?')}:{qualname}"
@@ -117,10 +317,24 @@ class EventBus(Emittery):
             raise ValueError(
                 f"subscriber name {name!r} is already used by {known.listener!r}; pass a unique name="
             )
-        off = super().on(selected, listener, mode=mode)
+        if self.store is None:
+            off = super().on(selected, listener, mode=mode)
+        else:
+            runner = self._runners.get(name)
+            if runner is None:
+                runner = self._runners[name] = _Runner(self, name, listener, mode, retry)
+                self._runner_of[listener] = runner
+            elif runner.mode != mode:
+                raise ValueError(f"subscriber {name!r} is already subscribed in {runner.mode} mode")
+            off = super().on(selected, runner, mode=mode)
         merged = tuple(dict.fromkeys((*(known.names if known else ()), *selected)))
         self.subscribers[name] = Subscriber(name, merged, listener, mode, retry)
         return off
+
+    def off(self, names: str | Sequence[str], listener: MessageListener, /) -> None:
+        """Remove `listener` (or its named subscriber) from one or more names."""
+        runner = self._runner_of.get(listener)
+        super().off(names, runner if runner is not None else listener)
 
     def once(
         self, names: str | Sequence[str], predicate: Callable[[Any], object] | None = None, /
@@ -136,3 +350,222 @@ class EventBus(Emittery):
             self._spec(event_name)
         return super().events(names)  # type: ignore[return-value]
 
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        """Start the task group; with a store, open it and start claiming due deliveries."""
+        await super().__aenter__()
+        if self.store is None:
+            return self
+        try:
+            await self.store.open()
+        except BaseException:
+            await super().__aexit__(None, None, None)
+            raise
+        assert self._tg is not None
+        self.store.start(self._tg)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+        self._closing = False
+        self._stopped = anyio.Event()
+        assert self._tg is not None
+        loops = [self._claim_loop, self._renew_loop]
+        if self.store.notifies:
+            loops.append(self._signal_loop)
+        self._loops_done = []
+        for loop in loops:
+            done = anyio.Event()
+            self._loops_done.append(done)
+            self._tg.start_soon(self._until_closing, loop, done)
+        return self
+
+    async def _until_closing(self, loop: Callable[[], Any], done: anyio.Event) -> None:
+        try:
+            await loop()
+        finally:
+            done.set()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        """Without a store: drain, as `Emittery`. With one: shut down gracefully (see the class)."""
+        if self.store is None or self._tg is None:
+            return await super().__aexit__(exc_type, exc, tb)
+        self._closing = True
+        assert self._stopped is not None
+        self._stopped.set()
+        with anyio.CancelScope(shield=True):
+            with anyio.move_on_after(self.shutdown_timeout if exc is None else 0):
+                await self._wait_idle()
+            for scope in list(self._scopes):
+                scope.cancel()
+            with anyio.move_on_after(self.shutdown_timeout):
+                await self._wait_idle()
+                for done in self._loops_done:
+                    await done.wait()
+            try:
+                await self.store.close()
+            finally:
+                self._stopped = None
+        return await super().__aexit__(exc_type, exc, tb)
+
+    async def _wait_idle(self) -> None:
+        while self._outstanding:
+            self._drained = anyio.Event()
+            await self._drained.wait()
+        self._drained = None
+
+    async def _pause_until(self, when: datetime) -> bool:
+        """Sleep until `when`; True if the bus began to shut down meanwhile."""
+        stopped = self._stopped
+        if stopped is None:
+            return True
+        with anyio.move_on_after(max(0.0, (when - datetime.now(UTC)).total_seconds())):
+            await stopped.wait()
+        return self._closing
+
+    async def drain(self) -> None:
+        """Wait until every queued async/serial delivery has finished (retries of serial
+        subscribers included); new emits may queue more meanwhile."""
+        await self._wait_idle()
+
+    # -- background loops ----------------------------------------------------------------------
+
+    async def _claim_loop(self) -> None:
+        assert self.store is not None and self._stopped is not None
+        stopped = self._stopped
+        while not self._closing:
+            claimed = 0
+            if self._outstanding < self.max_in_flight and self._runners:
+                try:
+                    claimed = await self.claim_due()
+                except Exception as exc:
+                    log.warning("claiming due deliveries failed: %r", exc)
+            if claimed >= self.claim_batch:
+                await anyio.lowlevel.checkpoint()
+                continue
+            self._claim_wakeup = wakeup = anyio.Event()
+            with anyio.move_on_after(self.poll_interval):
+                async with anyio.create_task_group() as tg:
+                    async def wait(event: anyio.Event) -> None:
+                        await event.wait()
+                        tg.cancel_scope.cancel()
+
+                    tg.start_soon(wait, wakeup)
+                    tg.start_soon(wait, stopped)
+        self._claim_wakeup = None
+
+    def _wake_claims(self) -> None:
+        if self._claim_wakeup is not None:
+            self._claim_wakeup.set()
+
+    async def _renew_loop(self) -> None:
+        assert self.store is not None and self._stopped is not None
+        stopped = self._stopped
+        while not self._closing:
+            with anyio.move_on_after(self.lease / 3):
+                await stopped.wait()
+            if self._closing:
+                return
+            try:
+                await self.store.renew(self.owner, self._lease_until())
+            except Exception as exc:
+                log.warning("renewing leases failed: %r", exc)
+
+    async def _signal_loop(self) -> None:
+        assert self.store is not None
+        while not self._closing:
+            if await self.store.wait_signal(min(self.poll_interval, 0.5)):
+                self._wake_claims()
+
+    async def claim_due(self) -> int:
+        """Claim the due deliveries of this bus's subscribers now (the background loop does this
+        every `poll_interval`) and queue them; returns how many were claimed."""
+        store = self.store
+        assert store is not None and self._tg is not None
+        now = datetime.now(UTC)
+        claims = await store.claim(
+            self.owner, list(self._runners), now, now + timedelta(seconds=self.lease),
+            min(self.claim_batch, self.max_in_flight - self._outstanding),
+        )
+        for claim in claims:
+            self._dispatch(claim)
+        return len(claims)
+
+    def _dispatch(self, claim: Claim) -> None:
+        assert self.store is not None
+        runner = self._runners.get(claim.subscriber)
+        stored = claim.message
+        if runner is None or self._tg is None:
+            self.store.record(Outcome(stored.id, claim.subscriber, "pending", datetime.now(UTC),
+                                      attempts_delta=-1))
+            return
+        try:
+            spec = self.catalog.get(stored.name)
+            payload = spec.model.model_validate_json(stored.payload)
+        except (KeyError, pydantic.ValidationError) as exc:
+            self.store.record(Outcome(stored.id, claim.subscriber, "dead", datetime.now(UTC),
+                                      error=f"cannot load the stored message: {exc}"))
+            return
+        message: Message[Any] = Message(
+            stored.name, payload, id=stored.id, version=stored.version,
+            correlation_id=stored.correlation_id, causation_id=stored.causation_id,
+            attempt=claim.attempt, emitted_at=stored.emitted_at, producer=stored.producer,
+        )
+        mode: Mode = "serial" if runner.mode == "serial" else "async"
+        queue = self._queue_for(runner, mode)
+        self._enqueue(_Sub(runner.background, mode, queue), message)
+
+    # -- replay --------------------------------------------------------------------------------
+
+    async def replay(
+        self, message_id: UUID | str, subscriber: str | None = None, *, wait: bool = True,
+        timeout: float | None = None, progress: Callable[[int], object] | None = None,
+    ) -> list[Delivery]:
+        """Run the deliveries of one message again (only `subscriber`'s when given; never a
+        running one): they go back to `pending` with a fresh retry budget and this bus (or any
+        bus sharing the store) runs them. With `wait`, returns their rows once each has run
+        (succeeded, failed or dead), else at once."""
+        message_id = message_id if isinstance(message_id, UUID) else UUID(str(message_id))
+        store = self._started_store("replay")
+        keys = await store.reset(message_id=message_id, subscriber=subscriber)
+        return await self._after_reset(keys, wait, timeout, progress)
+
+    async def replay_failed(
+        self, subscriber: str | None = None, since: datetime | None = None, name: str | None = None,
+        *, wait: bool = True, timeout: float | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> list[Delivery]:
+        """Run every `failed` or `dead` delivery again (filtered by subscriber, by the time of the
+        failure `since`, by message name), as `replay` does."""
+        store = self._started_store("replay")
+        keys = await store.reset(subscriber=subscriber, since=since, name=name,
+                                 statuses=("failed", "dead"))
+        return await self._after_reset(keys, wait, timeout, progress)
+
+    def _started_store(self, what: str) -> Store:
+        if self.store is None:
+            raise RuntimeError(f"{what} needs an EventBus with a store")
+        if self._tg is None or self._closing:
+            raise RuntimeError(f"{what} needs a started bus: call it inside `async with bus:`")
+        return self.store
+
+    async def _after_reset(
+        self, keys: list[tuple[UUID, str]], wait: bool, timeout: float | None,
+        progress: Callable[[int], object] | None,
+    ) -> list[Delivery]:
+        assert self.store is not None
+        self._wake_claims()
+        if wait and keys:
+            open_statuses: tuple[Status, ...] = ("pending", "running")
+            with anyio.move_on_after(timeout):
+                remaining = list(keys)
+                while remaining:
+                    rows = await self.store.deliveries(remaining)
+                    ran = {(r.message_id, r.subscriber) for r in rows
+                           if r.status not in open_statuses and r.attempts > 0}
+                    if ran and progress is not None:
+                        progress(len(ran))
+                    remaining = [k for k in remaining if k not in ran]
+                    if remaining:
+                        await anyio.sleep(0.05)
+        return await self.store.deliveries(keys)

@@ -1,0 +1,59 @@
+"""Event-log stores for `EventBus(catalog, store=...)`: SQLite (embedded default), PostgreSQL, memory.
+
+All three keep the same two tables (`messages`, `deliveries`) and follow the same rules; one
+behavioural test suite runs on each.
+"""
+
+from __future__ import annotations
+
+from tidings.runtime.stores._base import (
+    SCHEMA_VERSION,
+    STATUSES,
+    Claim,
+    Delivery,
+    LogEntry,
+    Outcome,
+    Status,
+    Store,
+    StoredMessage,
+)
+from tidings.runtime.stores._memory import MemoryStore
+from tidings.runtime.stores._postgres import PostgresStore
+from tidings.runtime.stores._sql import StoreError
+from tidings.runtime.stores._sqlite import SQLiteStore
+
+
+def open_store(url: str) -> Store:
+    """A store from a URL: `postgresql://...` (or `postgres://`, `?schema=NAME` picks the schema),
+    `sqlite:///relative.db` / `sqlite:////absolute.db` (as SQLAlchemy), or a plain file path (SQLite)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        base, _, query = url.partition("?")
+        params = dict(part.partition("=")[::2] for part in query.split("&") if part)
+        schema = params.pop("schema", "public")
+        rest = "&".join(f"{k}={v}" for k, v in params.items())
+        return PostgresStore(f"{base}?{rest}" if rest else base, schema=schema)
+    if url.startswith("sqlite:///"):
+        return SQLiteStore(url.removeprefix("sqlite:///"))
+    if "://" in url:
+        raise StoreError(
+            f"unknown store URL {url!r}: use postgresql://..., sqlite:///path.db or a file path"
+        )
+    return SQLiteStore(url)
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "Claim",
+    "Delivery",
+    "LogEntry",
+    "MemoryStore",
+    "Outcome",
+    "PostgresStore",
+    "SQLiteStore",
+    "Status",
+    "Store",
+    "StoreError",
+    "StoredMessage",
+    "open_store",
+]

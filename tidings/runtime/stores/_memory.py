@@ -1,0 +1,167 @@
+"""`MemoryStore`: the event log in a dict, for tests and throw-away buses (same behaviour, no disk)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from uuid import UUID
+
+import anyio
+
+from tidings.runtime.stores._base import (
+    SCHEMA_VERSION,
+    Claim,
+    Delivery,
+    LogEntry,
+    Outcome,
+    Status,
+    Store,
+    StoredMessage,
+)
+
+
+def is_due(row: Delivery, now: datetime) -> bool:
+    """Whether a bus may claim `row` at `now` (the rule every store implements)."""
+    if row.status == "pending":
+        return True
+    if row.status == "failed":
+        return (row.next_attempt_at is None or row.next_attempt_at <= now) and (
+            row.lease_until is None or row.lease_until < now
+        )
+    return row.status == "running" and (row.lease_until is None or row.lease_until < now)
+
+
+class MemoryStore(Store):
+    """An in-process store with the same rules as the SQL stores; lost when the process ends."""
+
+    def __init__(self) -> None:
+        self.messages: dict[UUID, StoredMessage] = {}
+        self.rows: dict[tuple[UUID, str], Delivery] = {}
+        self._order: dict[tuple[UUID, str], int] = {}
+        self._opened = False
+
+    async def open(self) -> None:
+        self._opened = True
+
+    async def close(self) -> None:
+        self._opened = False
+
+    async def upgrade(self) -> int:
+        return SCHEMA_VERSION
+
+    async def append(
+        self, message: StoredMessage, subscribers: Sequence[str], owner: str, lease_until: datetime
+    ) -> None:
+        if message.id in self.messages:
+            raise ValueError(f"message {message.id} is already stored")
+        self.messages[message.id] = message
+        for subscriber in subscribers:
+            key = (message.id, subscriber)
+            self._order[key] = len(self._order)
+            self.rows[key] = Delivery(
+                message.id, subscriber, "running", 1, None, None, owner, lease_until, message.emitted_at
+            )
+        await anyio.lowlevel.checkpoint()
+
+    def record(self, outcome: Outcome) -> None:
+        key = (outcome.message_id, outcome.subscriber)
+        row = self.rows.get(key)
+        if row is None:
+            return
+        self.rows[key] = replace(
+            row,
+            status=outcome.status,
+            attempts=row.attempts + outcome.attempts_delta,
+            last_error=outcome.error if outcome.error is not None else row.last_error,
+            next_attempt_at=outcome.next_attempt_at,
+            owner=outcome.owner,
+            lease_until=outcome.lease_until,
+            updated_at=outcome.at,
+        )
+
+    async def flush(self) -> None:
+        await anyio.lowlevel.checkpoint()
+
+    async def claim(
+        self, owner: str, subscribers: Sequence[str], now: datetime, lease_until: datetime, limit: int
+    ) -> list[Claim]:
+        wanted = set(subscribers)
+        due = sorted(
+            (key for key, row in self.rows.items() if key[1] in wanted and is_due(row, now)),
+            key=self._order.__getitem__,
+        )[:limit]
+        claims = []
+        for key in due:
+            row = self.rows[key]
+            self.rows[key] = replace(
+                row, status="running", owner=owner, lease_until=lease_until,
+                attempts=row.attempts + 1, updated_at=now,
+            )
+            claims.append(Claim(self.messages[key[0]], key[1], row.attempts + 1))
+        await anyio.lowlevel.checkpoint()
+        return claims
+
+    async def renew(self, owner: str, lease_until: datetime) -> None:
+        for key, row in self.rows.items():
+            if row.owner == owner and row.status in ("running", "failed"):
+                self.rows[key] = replace(row, lease_until=lease_until)
+        await anyio.lowlevel.checkpoint()
+
+    async def reset(
+        self,
+        *,
+        message_id: UUID | None = None,
+        subscriber: str | None = None,
+        statuses: Sequence[Status] | None = None,
+        since: datetime | None = None,
+        name: str | None = None,
+    ) -> list[tuple[UUID, str]]:
+        keys = []
+        for key in sorted(self.rows, key=self._order.__getitem__):
+            row = self.rows[key]
+            if (
+                row.status == "running"
+                or (message_id is not None and key[0] != message_id)
+                or (subscriber is not None and key[1] != subscriber)
+                or (statuses is not None and row.status not in statuses)
+                or (since is not None and row.updated_at < since)
+                or (name is not None and self.messages[key[0]].name != name)
+            ):
+                continue
+            self.rows[key] = replace(
+                row, status="pending", attempts=0, next_attempt_at=None, owner=None, lease_until=None
+            )
+            keys.append(key)
+        await anyio.lowlevel.checkpoint()
+        return keys
+
+    async def deliveries(self, keys: Sequence[tuple[UUID, str]]) -> list[Delivery]:
+        await anyio.lowlevel.checkpoint()
+        return [self.rows[key] for key in keys if key in self.rows]
+
+    async def log(
+        self,
+        *,
+        name: str | None = None,
+        status: Status | None = None,
+        correlation_id: UUID | None = None,
+        message_id: UUID | None = None,
+        limit: int = 100,
+    ) -> list[LogEntry]:
+        by_message: dict[UUID, list[Delivery]] = {}
+        for key in sorted(self.rows, key=self._order.__getitem__):
+            by_message.setdefault(key[0], []).append(self.rows[key])
+        entries = []
+        for message in self.messages.values():
+            rows = by_message.get(message.id, [])
+            if (
+                (name is not None and message.name != name)
+                or (correlation_id is not None and message.correlation_id != correlation_id)
+                or (message_id is not None and message.id != message_id)
+                or (status is not None and not any(row.status == status for row in rows))
+            ):
+                continue
+            entries.append(LogEntry(message, tuple(rows)))
+        await anyio.lowlevel.checkpoint()
+        return entries[-limit:] if limit else entries

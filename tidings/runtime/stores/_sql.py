@@ -1,0 +1,499 @@
+"""What the SQL stores share: one writer that group-commits in a worker thread, and the queries.
+
+Every write goes through one writer task: it takes everything queued (message appends, delivery
+outcomes, claims...) and commits it in ONE transaction in a worker thread, while new work queues
+for the next group. A lost connection is retried (the batch is idempotent) until `retry_for`.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import anyio
+from anyio.abc import TaskGroup
+
+from tidings.runtime.stores._base import (
+    STATUSES,
+    Claim,
+    Delivery,
+    LogEntry,
+    Outcome,
+    Status,
+    Store,
+    StoredMessage,
+)
+
+log = logging.getLogger("tidings.store")
+
+Cursor = Any
+Connection = Any
+Call = Callable[[Cursor], Any]
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used (bad path or DSN, server down, newer schema...)."""
+
+
+class _Op:
+    __slots__ = ("done", "error", "fn", "idempotent", "result")
+
+    def __init__(self, fn: Call | None = None, idempotent: bool = True) -> None:
+        self.fn = fn
+        self.idempotent = idempotent
+        self.done = anyio.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    async def wait(self) -> Any:
+        await self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+_Append = tuple[StoredMessage, Sequence[str], str, datetime, _Op]
+
+
+def _keys_clause(keys: Sequence[tuple[UUID, str]]) -> str:
+    return " OR ".join(["(message_id = ? AND subscriber = ?)"] * len(keys))
+
+
+class SqlStore(Store):
+    """Base of `SQLiteStore` and `PostgresStore`: subclasses give the connection and the dialect."""
+
+    retry_for: float = 30.0
+    """How long (seconds) a write is retried while the database is unreachable or locked."""
+
+    def __init__(self) -> None:
+        self._appends: list[_Append] = []
+        self._outcomes: list[Outcome] = []
+        self._calls: list[_Op] = []
+        self._wakeup: anyio.Event | None = None
+        self._running = False
+        self._writer_scope: anyio.CancelScope | None = None
+        self._writer_done: anyio.Event | None = None
+        self._writer_limiter = anyio.CapacityLimiter(1)
+        self._reader_limiter = anyio.CapacityLimiter(1)
+
+    # -- dialect hooks (run in worker threads) --------------------------------------------------
+
+    @abstractmethod
+    def _connect(self) -> None:
+        """Open the connections (called in a worker thread)."""
+
+    @abstractmethod
+    def _disconnect(self) -> None:
+        """Close the connections (called in a worker thread)."""
+
+    @abstractmethod
+    def _transaction(self, body: Callable[[Cursor], Any]) -> Any:
+        """Run `body(cursor)` in one write transaction and commit it."""
+
+    @abstractmethod
+    def _read(self, body: Callable[[Cursor], Any]) -> Any:
+        """Run `body(cursor)` on a read connection."""
+
+    @abstractmethod
+    def _is_transient(self, exc: BaseException) -> bool:
+        """True when the error is a lost connection or a lock worth retrying."""
+
+    @abstractmethod
+    def _upgrade(self, cursor: Cursor) -> int:
+        """Create or migrate the schema in the open transaction; return the version."""
+
+    @abstractmethod
+    def _db_time(self, value: datetime | None) -> Any: ...
+
+    @abstractmethod
+    def _py_time(self, value: Any) -> datetime | None: ...
+
+    @abstractmethod
+    def _db_uuid(self, value: UUID | None) -> Any: ...
+
+    def _py_uuid(self, value: Any) -> UUID:
+        return value if isinstance(value, UUID) else UUID(str(value))
+
+    def _sql(self, text: str) -> str:
+        """The dialect's form of a query written with `?` placeholders."""
+        return text
+
+    payload_column = "payload"
+    insert_message_sql = (
+        "INSERT INTO messages (id, name, version, payload, emitted_at, correlation_id, causation_id,"
+        " producer) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    )
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        try:
+            await anyio.to_thread.run_sync(self._connect, limiter=self._writer_limiter)
+            await anyio.to_thread.run_sync(
+                self._transaction, self._upgrade, limiter=self._writer_limiter
+            )
+        except StoreError:
+            raise
+        except Exception as exc:
+            await anyio.to_thread.run_sync(self._disconnect)
+            raise StoreError(f"cannot open {self}: {exc}") from exc
+
+    def start(self, task_group: TaskGroup) -> None:
+        self._running = True
+        self._writer_scope = anyio.CancelScope()
+        self._writer_done = anyio.Event()
+        task_group.start_soon(self._writer)
+
+    async def close(self) -> None:
+        with anyio.CancelScope(shield=True):
+            try:
+                if self._running and self._writer_scope is not None and self._writer_done is not None:
+                    with anyio.move_on_after(self.retry_for):
+                        await self.flush()
+                    self._running = False
+                    self._writer_scope.cancel()
+                    await self._writer_done.wait()
+            finally:
+                self._running = False
+                await anyio.to_thread.run_sync(self._disconnect)
+
+    async def upgrade(self) -> int:
+        version: int = await self._call(self._upgrade)
+        return version
+
+    def __str__(self) -> str:
+        return type(self).__name__
+
+    # -- the writer -----------------------------------------------------------------------------
+
+    def _kick(self) -> None:
+        if not self._running:
+            raise RuntimeError(f"{self} is not open: use `async with store:` (an EventBus does it)")
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    async def _call(self, fn: Call, idempotent: bool = True) -> Any:
+        op = _Op(fn, idempotent)
+        self._calls.append(op)
+        self._kick()
+        return await op.wait()
+
+    async def _writer(self) -> None:
+        assert self._writer_scope is not None and self._writer_done is not None
+        try:
+            with self._writer_scope:
+                while True:
+                    if not (self._appends or self._outcomes or self._calls):
+                        self._wakeup = anyio.Event()
+                        await self._wakeup.wait()
+                        continue
+                    appends, outcomes, calls = self._appends, self._outcomes, self._calls
+                    self._appends, self._outcomes, self._calls = [], [], []
+                    await self._commit_group(appends, outcomes, calls)
+        finally:
+            self._writer_done.set()
+
+    async def _commit_group(self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op]) -> None:
+        give_up = anyio.current_time() + self.retry_for
+        delay = 0.05
+        attempt_calls = calls
+        while True:
+            try:
+                results = await anyio.to_thread.run_sync(
+                    self._transaction,
+                    lambda cur, calls=attempt_calls: self._write(cur, appends, outcomes, calls),
+                    limiter=self._writer_limiter,
+                )
+            except Exception as exc:
+                if self._is_transient(exc) and anyio.current_time() < give_up:
+                    log.warning("%s: write failed (%s); retrying in %.2fs", self, exc, delay)
+                    # A claim may have been committed before the connection dropped: never
+                    # repeat it blindly, let its caller ask again.
+                    for op in attempt_calls:
+                        if not op.idempotent:
+                            op.error = exc
+                            op.done.set()
+                    attempt_calls = [op for op in attempt_calls if op.idempotent]
+                    await anyio.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+                    continue
+                await self._commit_each(appends, outcomes, attempt_calls, exc)
+                return
+            for op, result in zip(attempt_calls, results, strict=True):
+                op.result = result
+                op.done.set()
+            for append in appends:
+                append[4].done.set()
+            return
+
+    async def _commit_each(
+        self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op], first: BaseException
+    ) -> None:
+        # A group failed for a reason that is not transient: commit each part alone so one bad
+        # write does not fail the others, and hand each caller its own error.
+        log.warning("%s: group commit failed (%s); committing one by one", self, first)
+        if outcomes:
+            try:
+                await anyio.to_thread.run_sync(
+                    self._transaction, lambda cur: self._write(cur, [], outcomes, []),
+                    limiter=self._writer_limiter,
+                )
+            except Exception as exc:
+                log.error("%s: %d delivery outcomes not recorded: %s", self, len(outcomes), exc)
+        for append in appends:
+            try:
+                await anyio.to_thread.run_sync(
+                    self._transaction, lambda cur, a=append: self._write(cur, [a], [], []),
+                    limiter=self._writer_limiter,
+                )
+            except Exception as exc:
+                append[4].error = exc
+            append[4].done.set()
+        for op in calls:
+            try:
+                op.result = (
+                    await anyio.to_thread.run_sync(
+                        self._transaction, lambda cur, o=op: self._write(cur, [], [], [o]),
+                        limiter=self._writer_limiter,
+                    )
+                )[0]
+            except Exception as exc:
+                op.error = exc
+            op.done.set()
+
+    def _write(
+        self, cur: Cursor, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op]
+    ) -> list[Any]:
+        if appends:
+            cur.executemany(self._sql(self.insert_message_sql), [
+                (self._db_uuid(m.id), m.name, m.version, m.payload, self._db_time(m.emitted_at),
+                 self._db_uuid(m.correlation_id), self._db_uuid(m.causation_id), m.producer)
+                for m, _, _, _, _ in appends
+            ])
+            rows = [
+                (self._db_uuid(m.id), sub, self._db_time(m.emitted_at), owner, self._db_time(lease))
+                for m, subs, owner, lease, _ in appends
+                for sub in subs
+            ]
+            if rows:
+                cur.executemany(self._sql(
+                    "INSERT INTO deliveries (message_id, subscriber, status, attempts, updated_at, owner,"
+                    " lease_until) VALUES (?, ?, 'running', 1, ?, ?, ?) ON CONFLICT DO NOTHING"
+                ), rows)
+        if outcomes:
+            cur.executemany(self._sql(
+                "UPDATE deliveries SET status = ?, attempts = attempts + ?,"
+                " last_error = COALESCE(?, last_error), next_attempt_at = ?, owner = ?,"
+                " lease_until = ?, updated_at = ? WHERE message_id = ? AND subscriber = ?"
+            ), [
+                (o.status, o.attempts_delta, o.error, self._db_time(o.next_attempt_at), o.owner,
+                 self._db_time(o.lease_until), self._db_time(o.at), self._db_uuid(o.message_id),
+                 o.subscriber)
+                for o in outcomes
+            ])
+        return [op.fn(cur) for op in calls if op.fn is not None]
+
+    # -- the Store API --------------------------------------------------------------------------
+
+    async def append(
+        self, message: StoredMessage, subscribers: Sequence[str], owner: str, lease_until: datetime
+    ) -> None:
+        op = _Op()
+        self._appends.append((message, subscribers, owner, lease_until, op))
+        self._kick()
+        await op.wait()
+
+    def record(self, outcome: Outcome) -> None:
+        self._outcomes.append(outcome)
+        self._kick()
+
+    async def flush(self) -> None:
+        await self._call(lambda cur: None)
+
+    def _due_clause(self) -> str:
+        return (
+            "(status = 'pending'"
+            " OR (status = 'failed' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+            " AND (lease_until IS NULL OR lease_until < ?))"
+            " OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?)))"
+        )
+
+    @abstractmethod
+    def _claim_rows(
+        self, cur: Cursor, owner: str, subscribers: Sequence[str], now: datetime,
+        lease_until: datetime, limit: int,
+    ) -> list[tuple[Any, str, int, int]]:
+        """Mark the due rows running; return (message id, subscriber, attempts, delivery id)."""
+
+    async def claim(
+        self, owner: str, subscribers: Sequence[str], now: datetime, lease_until: datetime, limit: int
+    ) -> list[Claim]:
+        if not subscribers:
+            return []
+
+        def body(cur: Cursor) -> list[Claim]:
+            rows = sorted(
+                self._claim_rows(cur, owner, subscribers, now, lease_until, limit), key=lambda r: r[3]
+            )
+            messages = self._messages_by_id(cur, list({r[0] for r in rows}))
+            return [Claim(messages[self._py_uuid(r[0])], r[1], r[2]) for r in rows]
+
+        claims: list[Claim] = await self._call(body, idempotent=False)
+        return claims
+
+    def _messages_by_id(self, cur: Cursor, ids: list[Any]) -> dict[UUID, StoredMessage]:
+        found: dict[UUID, StoredMessage] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            cur.execute(self._sql(
+                f"SELECT id, name, version, {self.payload_column}, emitted_at, correlation_id,"
+                f" causation_id, producer FROM messages WHERE id IN ({', '.join('?' * len(chunk))})"
+            ), chunk)
+            for row in cur.fetchall():
+                message = self._message(row)
+                found[message.id] = message
+        return found
+
+    def _message(self, row: Sequence[Any]) -> StoredMessage:
+        emitted = self._py_time(row[4])
+        assert emitted is not None
+        return StoredMessage(
+            self._py_uuid(row[0]), row[1], row[2], row[3], emitted, self._py_uuid(row[5]),
+            None if row[6] is None else self._py_uuid(row[6]), row[7],
+        )
+
+    _delivery_columns = (
+        "message_id, subscriber, status, attempts, last_error, next_attempt_at, owner, lease_until,"
+        " updated_at"
+    )
+
+    def _delivery(self, row: Sequence[Any]) -> Delivery:
+        updated = self._py_time(row[8])
+        assert updated is not None
+        status: Status = row[2] if row[2] in STATUSES else "pending"
+        return Delivery(
+            self._py_uuid(row[0]), row[1], status, row[3], row[4], self._py_time(row[5]), row[6],
+            self._py_time(row[7]), updated,
+        )
+
+    async def renew(self, owner: str, lease_until: datetime) -> None:
+        def body(cur: Cursor) -> None:
+            cur.execute(self._sql(
+                "UPDATE deliveries SET lease_until = ? WHERE owner = ? AND status IN ('running', 'failed')"
+            ), (self._db_time(lease_until), owner))
+
+        await self._call(body)
+
+    async def reset(
+        self,
+        *,
+        message_id: UUID | None = None,
+        subscriber: str | None = None,
+        statuses: Sequence[Status] | None = None,
+        since: datetime | None = None,
+        name: str | None = None,
+    ) -> list[tuple[UUID, str]]:
+        where = ["status <> 'running'"]
+        params: list[Any] = []
+        if message_id is not None:
+            where.append("message_id = ?")
+            params.append(self._db_uuid(message_id))
+        if subscriber is not None:
+            where.append("subscriber = ?")
+            params.append(subscriber)
+        if statuses is not None:
+            where.append(f"status IN ({', '.join('?' * len(statuses))})")
+            params.extend(statuses)
+        if since is not None:
+            where.append("updated_at >= ?")
+            params.append(self._db_time(since))
+        if name is not None:
+            where.append("message_id IN (SELECT id FROM messages WHERE name = ?)")
+            params.append(name)
+        sql = (
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL,"
+            f" owner = NULL, lease_until = NULL WHERE {' AND '.join(where)}"
+            " RETURNING id, message_id, subscriber"
+        )
+
+        def body(cur: Cursor) -> list[tuple[UUID, str]]:
+            cur.execute(self._sql(sql), params)
+            return [(self._py_uuid(r[1]), r[2]) for r in sorted(cur.fetchall())]
+
+        keys: list[tuple[UUID, str]] = await self._call(body)
+        return keys
+
+    async def deliveries(self, keys: Sequence[tuple[UUID, str]]) -> list[Delivery]:
+        def body(cur: Cursor) -> list[Delivery]:
+            found: list[Delivery] = []
+            for start in range(0, len(keys), 400):
+                chunk = keys[start:start + 400]
+                cur.execute(
+                    self._sql(f"SELECT {self._delivery_columns} FROM deliveries WHERE {_keys_clause(chunk)}"),
+                    [v for m, s in chunk for v in (self._db_uuid(m), s)],
+                )
+                found.extend(self._delivery(r) for r in cur.fetchall())
+            return found
+
+        rows: list[Delivery] = await anyio.to_thread.run_sync(self._read, body, limiter=self._reader_limiter)
+        return rows
+
+    async def log(
+        self,
+        *,
+        name: str | None = None,
+        status: Status | None = None,
+        correlation_id: UUID | None = None,
+        message_id: UUID | None = None,
+        limit: int = 100,
+    ) -> list[LogEntry]:
+        where: list[str] = []
+        params: list[Any] = []
+        if name is not None:
+            where.append("name = ?")
+            params.append(name)
+        if correlation_id is not None:
+            where.append("correlation_id = ?")
+            params.append(self._db_uuid(correlation_id))
+        if message_id is not None:
+            where.append("id = ?")
+            params.append(self._db_uuid(message_id))
+        if status is not None:
+            where.append("id IN (SELECT message_id FROM deliveries WHERE status = ?)")
+            params.append(status)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        sql = (
+            f"SELECT id, name, version, {self.payload_column}, emitted_at, correlation_id, causation_id,"
+            f" producer FROM messages{clause} ORDER BY emitted_at DESC, id LIMIT ?"
+        )
+
+        def body(cur: Cursor) -> list[LogEntry]:
+            cur.execute(self._sql(sql), [*params, limit])
+            messages = [self._message(r) for r in cur.fetchall()]
+            messages.reverse()
+            rows: dict[UUID, list[Delivery]] = {}
+            ids = [self._db_uuid(m.id) for m in messages]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                cur.execute(self._sql(
+                    f"SELECT {self._delivery_columns} FROM deliveries"
+                    f" WHERE message_id IN ({', '.join('?' * len(chunk))}) ORDER BY id"
+                ), chunk)
+                for r in cur.fetchall():
+                    delivery = self._delivery(r)
+                    rows.setdefault(delivery.message_id, []).append(delivery)
+            return [LogEntry(m, tuple(rows.get(m.id, ()))) for m in messages]
+
+        entries: list[LogEntry] = await anyio.to_thread.run_sync(
+            self._read, body, limiter=self._reader_limiter
+        )
+        return entries
+
+
+def as_utc(value: datetime) -> datetime:
+    """`value` as an aware UTC datetime (naive values are taken as UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,165 @@
+"""`SQLiteStore`: the embedded default, one file, standard library sqlite3 in a worker thread."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from os import PathLike
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from tidings.runtime.stores._base import SCHEMA_VERSION
+from tidings.runtime.stores._sql import Cursor, SqlStore, StoreError, as_utc
+
+_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE messages (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            emitted_at TEXT NOT NULL,
+            correlation_id TEXT NOT NULL,
+            causation_id TEXT,
+            producer TEXT
+        )""",
+        "CREATE INDEX messages_emitted_at ON messages (emitted_at)",
+        "CREATE INDEX messages_correlation_id ON messages (correlation_id)",
+        "CREATE INDEX messages_name ON messages (name)",
+        """CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            message_id TEXT NOT NULL REFERENCES messages (id),
+            subscriber TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'dead')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_attempt_at TEXT,
+            owner TEXT,
+            lease_until TEXT,
+            updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
+            UNIQUE (message_id, subscriber)
+        )""",
+        "CREATE INDEX deliveries_open ON deliveries (subscriber, id)"
+        " WHERE status IN ('pending', 'running', 'failed')",
+        "CREATE INDEX deliveries_status ON deliveries (status, updated_at)",
+    ),
+}
+
+
+class SQLiteStore(SqlStore):
+    """The event log in one SQLite file (WAL mode): one writer connection that group-commits in a
+    worker thread, and a separate reader connection.
+
+    `synchronous` is SQLite's PRAGMA: "NORMAL" (default) survives a process crash (the SIGKILL
+    test), "FULL" also a power loss, at some speed. Several processes may share the file; each
+    write waits up to `busy_timeout` seconds for the lock.
+    """
+
+    def __init__(
+        self, path: str | PathLike[str], *, synchronous: str = "NORMAL", busy_timeout: float = 5.0
+    ) -> None:
+        super().__init__()
+        self.path = Path(path)
+        if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
+        self.synchronous = synchronous.upper()
+        self.busy_timeout = busy_timeout
+        self._writer_conn: sqlite3.Connection | None = None
+        self._reader_conn: sqlite3.Connection | None = None
+
+    def __str__(self) -> str:
+        return f"SQLiteStore({str(self.path)!r})"
+
+    def _open_one(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, timeout=self.busy_timeout
+        )
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _connect(self) -> None:
+        if not self.path.parent.is_dir():
+            raise StoreError(
+                f"cannot open {self}: the directory {str(self.path.parent)!r} does not exist; create it"
+                " or pick another path"
+            )
+        try:
+            self._writer_conn = self._open_one()
+            self._reader_conn = self._open_one()
+        except sqlite3.Error as exc:
+            self._disconnect()
+            raise StoreError(f"cannot open {self}: {exc}") from exc
+
+    def _disconnect(self) -> None:
+        for conn in (self._writer_conn, self._reader_conn):
+            if conn is not None:
+                conn.close()
+        self._writer_conn = self._reader_conn = None
+
+    def _transaction(self, body: Callable[[Cursor], Any]) -> Any:
+        conn = self._writer_conn
+        if conn is None:
+            raise StoreError(f"{self} is closed")
+        cur = conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            result = body(cur)
+        except BaseException:
+            conn.rollback()
+            raise
+        cur.execute("COMMIT")
+        return result
+
+    def _read(self, body: Callable[[Cursor], Any]) -> Any:
+        conn = self._reader_conn
+        if conn is None:
+            raise StoreError(f"{self} is closed")
+        return body(conn.cursor())
+
+    def _is_transient(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+    def _upgrade(self, cursor: Cursor) -> int:
+        cursor.execute("CREATE TABLE IF NOT EXISTS tidings_schema (version INTEGER NOT NULL)")
+        row = cursor.execute("SELECT max(version) FROM tidings_schema").fetchone()
+        current = row[0] or 0
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self} has schema version {current}, newer than this tidings ({SCHEMA_VERSION});"
+                " upgrade tidings"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in _MIGRATIONS[version]:
+                cursor.execute(statement)
+            cursor.execute("INSERT INTO tidings_schema (version) VALUES (?)", (version,))
+        return SCHEMA_VERSION
+
+    def _db_time(self, value: datetime | None) -> Any:
+        return None if value is None else as_utc(value).strftime(_TIME)
+
+    def _py_time(self, value: Any) -> datetime | None:
+        return None if value is None else as_utc(datetime.fromisoformat(value))
+
+    def _db_uuid(self, value: UUID | None) -> Any:
+        return None if value is None else str(value)
+
+    def _claim_rows(
+        self, cur: Cursor, owner: str, subscribers: Sequence[str], now: datetime,
+        lease_until: datetime, limit: int,
+    ) -> list[tuple[Any, str, int, int]]:
+        at = self._db_time(now)
+        cur.execute(
+            "UPDATE deliveries SET status = 'running', owner = ?, lease_until = ?,"
+            " attempts = attempts + 1, updated_at = ? WHERE id IN (SELECT id FROM deliveries"
+            f" WHERE subscriber IN ({', '.join('?' * len(subscribers))}) AND {self._due_clause()}"
+            " ORDER BY id LIMIT ?) RETURNING message_id, subscriber, attempts, id",
+            (owner, self._db_time(lease_until), at, *subscribers, at, at, at, limit),
+        )
+        return [tuple(r) for r in cur.fetchall()]
