@@ -227,3 +227,32 @@ def test_missing_directory_and_empty_directory(tmp_path: Path) -> None:
 def test_naming(name: str, model: str, function: str) -> None:
     assert model_name(name) == model
     assert function_name(name) == function
+
+
+def test_yaml_1_2_core_scalars() -> None:
+    """Only true/false are booleans; dates, `NO`, `on` stay text; 1.2 integers."""
+    text = (
+        "catalog: t\nevents:\n  a:\n    payload:\n      type: string\n"
+        "      examples: [NO, yes, on, off, 2024-01-01, 0o17, 0x1F, 010, 1_000, .inf, ~, null,"
+        " true, True, FALSE, 1.5e3, '12:30', 12:30, -7, +3]\n"
+    )
+    examples = load_catalog_texts({"c.yaml": text}).message("a").payload["examples"]
+    assert examples == [
+        "NO", "yes", "on", "off", "2024-01-01", 15, 31, 10, "1_000", float("inf"), None, None,
+        True, True, False, 1500.0, "12:30", "12:30", -7, 3,
+    ]
+
+
+def test_anchors_aliases_and_merge_keys() -> None:
+    text = (
+        "catalog: t\ncontexts: {core: {}}\n"
+        "events:\n"
+        "  a: &base\n    producers: [core]\n    retry: {max_attempts: 2}\n"
+        "    payload: &p {type: object, properties: {id: {type: string}}}\n"
+        "  b:\n    <<: *base\n    retry: {max_attempts: 7}\n    payload: *p\n"
+    )
+    catalog = load_catalog_texts({"c.yaml": text})
+    a, b = catalog.message("a"), catalog.message("b")
+    assert (a.retry.max_attempts, b.retry.max_attempts) == (2, 7)
+    assert b.producers == ("core",)
+    assert a.fingerprint == b.fingerprint

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from tidings.catalog._issues import CatalogIssue
 from tidings.catalog._keywords import KNOWN, json_pointer, subschemas
+from tidings.catalog._metaschema import meta_validator
 from tidings.catalog._structure import did_you_mean, dotted
 from tidings.catalog._yaml import ParsedFile, Path
 
-_META = Draft202012Validator(
-    Draft202012Validator.META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER
-)
 _TYPES = "array, boolean, integer, null, number, object, string"
 _UNSUPPORTED = {
     "$id": "a catalog file's URI is its path; remove `$id` and use relative refs "
@@ -69,7 +66,7 @@ def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> li
             )
         )
 
-    for error in _META.iter_errors(schema):
+    for error in meta_validator().iter_errors(schema):
         add(tuple(error.absolute_path), _meta_message(error))
     for sub, parts in subschemas(schema):
         for key in sub:

@@ -1,0 +1,107 @@
+"""The JSON Schema 2020-12 meta-schema, made static for speed.
+
+The official meta-schema extends itself through `$dynamicRef: "#meta"`, which `jsonschema`
+resolves by scanning the dynamic scope at every subschema: most of the cost of checking a large
+catalog. Nothing extends the meta-schema here, so every `#meta` is simply the whole meta-schema:
+this module rebuilds it as one document with plain `$ref`s (same verdicts; a test compares them).
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from jsonschema import Draft202012Validator
+from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
+
+ROOT = "https://json-schema.org/draft/2020-12/schema"
+_DROP_AT_ROOT = ("$id", "$schema", "$vocabulary", "$dynamicAnchor")
+
+
+def _name(uri: str) -> str:
+    return uri.rsplit("/", 1)[-1]
+
+
+def _rewrite(node: Any, base: str) -> Any:
+    if isinstance(node, list):
+        return [_rewrite(item, base) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "$dynamicRef" and value == "#meta":
+            out["$ref"] = "#"
+        elif key == "$ref" and isinstance(value, str):
+            uri, fragment = urldefrag(urljoin(base, value))
+            if uri == ROOT and not fragment:
+                out["$ref"] = "#"
+            elif fragment.startswith("/$defs/"):
+                out["$ref"] = f"#/$defs/{_name(uri)}__{fragment.removeprefix('/$defs/')}"
+            elif not fragment:
+                out["$ref"] = f"#/$defs/{_name(uri)}"
+            else:  # pragma: no cover - the official meta-schemas have no other shapes
+                raise ValueError(f"unexpected $ref {value!r} in {base}")
+        elif key == "$dynamicAnchor" and isinstance(value, str):
+            continue
+        else:
+            out[key] = _rewrite(value, base)
+    return out
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """Replace `$ref`s to `#/$defs/...` by their (non-recursive) targets; keep `#`."""
+    if isinstance(node, list):
+        return [_inline(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    inlined = isinstance(ref, str) and ref.startswith("#/$defs/")
+    rest = {k: _inline(v, defs) for k, v in node.items() if not (k == "$ref" and inlined)}
+    if inlined:
+        assert isinstance(ref, str)
+        target = _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        if not set(target) & set(rest):
+            return {**target, **rest}
+        return {"allOf": [target], **rest}
+    return rest
+
+
+@cache
+def static_meta_schema() -> dict[str, Any]:
+    """The 2020-12 meta-schema as one document whose only `$ref` is `#` (cached; do not mutate).
+
+    Every vocabulary meta-schema is `type: [object, boolean]` plus `properties`, with disjoint
+    keywords, so their `allOf` is the union of their `properties`.
+    """
+    root = copy.deepcopy(REGISTRY.contents(ROOT))
+    defs: dict[str, Any] = {}
+    properties: dict[str, Any] = {}
+    for ref in root.pop("allOf"):
+        uri = urljoin(ROOT, ref["$ref"])
+        vocab = copy.deepcopy(REGISTRY.contents(uri))
+        for name, sub in vocab.pop("$defs", {}).items():
+            defs[f"{_name(uri)}__{name}"] = _rewrite(sub, uri)
+        if set(vocab) - {*_DROP_AT_ROOT, "title", "type", "properties"} or vocab["type"] != [
+            "object", "boolean"
+        ]:  # pragma: no cover - guards against a future meta-schema of another shape
+            raise ValueError(f"unexpected shape of {uri}")
+        vocab_properties = _rewrite(vocab["properties"], uri)
+        if set(vocab_properties) & set(properties):  # pragma: no cover - same guard
+            raise ValueError(f"overlapping keywords in {uri}")
+        properties.update(vocab_properties)
+    properties.update(_rewrite(root["properties"], ROOT))
+    return {
+        "$schema": ROOT,
+        "type": ["object", "boolean"],
+        "properties": _inline(properties, defs),
+    }
+
+
+@cache
+def meta_validator() -> Draft202012Validator:
+    """A validator of payload schemas: the static meta-schema, formats (`regex`) checked."""
+    return Draft202012Validator(
+        static_meta_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
