@@ -1,12 +1,14 @@
 """The freight example: every context subscribes, core publishes, and each step is printed.
 
 tasks and core subscribe in `sync` mode (emit waits for them), email and metis in `async` mode
-(emit returns at once), salesforce in `serial` mode (one CRM call at a time, in order).
+(emit returns at once), salesforce in `serial` mode (one CRM call at a time, in order). Every
+message and delivery is kept in an SQLite event log, which is printed at the end.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 if not __package__:  # run as `python examples/freight/app.py`: import from the repository root
@@ -17,25 +19,50 @@ import anyio
 from examples.freight import core, email, metis, salesforce, tasks, tracking
 from examples.freight._log import say
 from generated.freight import FreightBus
+from tidings.runtime.stores import LogEntry, SQLiteStore
 
 
-async def run() -> None:
-    """Start a bus, subscribe every context, and play a shipment's first hours."""
-    async with FreightBus() as bus:
+async def settled(bus: FreightBus) -> list[LogEntry]:
+    """The event log once no delivery is pending, running or waiting for a retry."""
+    assert bus.store is not None
+    with anyio.fail_after(30):
+        while True:
+            await bus.drain()
+            await bus.store.flush()
+            entries = await bus.store.log()
+            if all(d.status in ("succeeded", "dead") for e in entries for d in e.deliveries):
+                return entries
+            await anyio.sleep(0.05)
+
+
+async def run(db: Path) -> None:
+    """Start a bus on an SQLite log, subscribe every context, play a shipment's first hours."""
+    async with FreightBus(store=SQLiteStore(db)) as bus:
         for context in (core, tasks, email, metis, salesforce, tracking):
             context.subscribe(bus)
         say("app", f"{len(bus.subscribers)} subscribers on {len(bus.catalog.messages)} messages")
         shipment_id = await core.create_shipment(bus)
         await core.upload_document(bus, shipment_id)
         await core.book_and_sell(bus, shipment_id)
-        say("app", "all published; leaving the bus block waits for background deliveries")
+        say("app", "all published; waiting for the background deliveries and retries")
+        entries = await settled(bus)
+        say("app", f"event log in {db}:")
+        for entry in entries:
+            statuses = ", ".join(
+                f"{d.subscriber.rsplit(':', 1)[-1]}={d.status}/{d.attempts}"
+                for d in entry.deliveries
+            )
+            say("log", f"{entry.message.name}: {statuses}")
     say("app", "done")
 
 
 def main() -> None:
-    """Run the example on asyncio (pass `trio` as first argument to use trio)."""
+    """Run the example on asyncio (pass `trio` as first argument to use trio) with the event log
+    in a fresh temporary directory (or the file given as second argument)."""
     backend = sys.argv[1] if len(sys.argv) > 1 else "asyncio"
-    anyio.run(run, backend=backend)
+    with tempfile.TemporaryDirectory() as scratch:
+        db = Path(sys.argv[2]) if len(sys.argv) > 2 else Path(scratch) / "freight.db"
+        anyio.run(run, db, backend=backend)
 
 
 if __name__ == "__main__":

@@ -13,14 +13,17 @@ from generated.freight.subscribers.email import (
     on_document_uploaded,
     on_email_send_booking_request_asked_email_command,
 )
-from tidings.runtime import Message
+from tidings.runtime import Message, RetryPolicy
 
 from ._log import say
 
 
 async def send_document(message: Message[DocumentUploaded]) -> None:
-    """Mail the uploaded document to the shipment's parties (slow: two "seconds")."""
+    """Mail the uploaded document to the shipment's parties; the mail server times out once."""
     await anyio.sleep(0.02)
+    if message.attempt == 1:
+        say("email", "mail server timed out; the bus will retry", message)
+        raise TimeoutError("smtp.example: timed out")
     say("email", f"sent {message.data.file_name} by email", message)
 
 
@@ -32,5 +35,6 @@ async def send_booking_request(message: Message[EMAILSendBookingRequestAskedEmai
 
 def subscribe(bus: FreightBus) -> None:
     """Attach the email handlers to `bus`."""
-    on_document_uploaded(bus, mode="async")(send_document)
+    quick_retry = RetryPolicy(max_attempts=3, initial_delay=0.05, jitter=False)
+    on_document_uploaded(bus, mode="async", retry=quick_retry)(send_document)
     on_email_send_booking_request_asked_email_command(bus, mode="async")(send_booking_request)

@@ -206,7 +206,7 @@ def ascii_string_tokens(source: str) -> str:
         return source
     import ast
 
-    lines = source.splitlines(keepends=True)
+    lines = io.StringIO(source).readlines()  # the same line split as tokenize's (on "\n" only)
     offsets = [0]
     for line in lines:
         offsets.append(offsets[-1] + len(line))
