@@ -341,6 +341,14 @@ CASES = [
         id="bad-duration-unit",
     ),
     pytest.param(
+        one("defaults:\n  retry: {initial_delay: .nan, max_delay: .inf}\n"),
+        "schemas/c.yaml:4:26: defaults.retry.initial_delay: nan is not a duration; write a "
+        "number of seconds or a number with a unit: 500ms, 1s, 5m, 1h\n"
+        "schemas/c.yaml:4:43: defaults.retry.max_delay: inf is not a duration; write a number "
+        "of seconds or a number with a unit: 500ms, 1s, 5m, 1h",
+        id="non-finite-durations",
+    ),
+    pytest.param(
         one("defaults:\n  retry: {initial_delay: 10m, max_delay: 1m}\n"),
         "schemas/c.yaml:4:10: defaults.retry: max_delay (60s) is shorter than initial_delay "
         "(600s); raise max_delay or lower initial_delay",

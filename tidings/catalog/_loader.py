@@ -311,8 +311,10 @@ class _Loader:
             if name in ("initial_delay", "max_delay"):
                 try:
                     values[name] = parse_duration(value)
-                except ValueError:
-                    continue  # reported by the format check
+                except ValueError as exc:
+                    if isinstance(value, float):  # .inf or .nan: the format check lets them by
+                        self.issue(parsed, (*path, name), str(exc))
+                    continue  # the rest is reported by the format check
             elif name in values:
                 values[name] = value
         try:
