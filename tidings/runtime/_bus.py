@@ -61,7 +61,7 @@ def _error_text(exc: BaseException) -> str:
 class _Runner:
     """Runs one persisted subscriber's deliveries and records every outcome in the store."""
 
-    __slots__ = ("__wrapped__", "bus", "listener", "mode", "name", "retry")
+    __slots__ = ("__wrapped__", "bus", "halted", "listener", "mode", "name", "retry")
 
     def __init__(self, bus: EventBus, name: str, listener: MessageListener, mode: Mode,
                  retry: RetryPolicy | None) -> None:
@@ -71,6 +71,7 @@ class _Runner:
         self.__wrapped__ = listener
         self.mode = mode
         self.retry = retry
+        self.halted = False
 
     def __repr__(self) -> str:
         return f"<subscriber {self.name!r} {self.listener!r}>"
@@ -88,8 +89,9 @@ class _Runner:
         bus = self.bus
         store = bus.store
         assert store is not None
-        if bus._closing and not raise_errors:
-            # Queued but not started when the bus began to shut down: leave it for the next start.
+        if (bus._abandoning or self.halted) and not raise_errors:
+            # Queued but not started when the shutdown timed out (or, for a serial subscriber,
+            # behind a delivery left for later): leave it for the next start.
             store.record(Outcome(message.id, self.name, "pending", datetime.now(UTC), attempts_delta=-1))
             return
         while True:
@@ -106,6 +108,7 @@ class _Runner:
                 if retry_at is not None and hold:
                     # Serial order: this subscriber takes nothing else until this one is done.
                     if await bus._pause_until(retry_at):
+                        self.halted = True
                         store.record(Outcome(message.id, self.name, "failed", datetime.now(UTC),
                                              next_attempt_at=retry_at))
                         return
@@ -161,9 +164,12 @@ class EventBus(Emittery):
     anything runs; failures are retried per `RetryPolicy` and end `dead`, never dropped; deliveries
     left by a crash, due retries and rows set back to `pending` (by `replay`, the CLI or an admin's
     SQL) are claimed by a background loop. Such a bus must be started (`async with bus:`), and
-    leaving the block shuts down gracefully: no new work, running deliveries get
-    `shutdown_timeout` seconds, the rest stays `pending` for the next start. `once()` waiters,
-    `events()` iterators and `on_any` listeners observe messages without delivery rows.
+    leaving the block shuts down gracefully: no new work is taken, queued and running
+    deliveries get `shutdown_timeout` seconds to finish, then the running ones are cancelled and
+    whatever did not finish stays `pending` for the next start (a serial subscriber waiting to
+    retry stops at once and keeps its place: `failed`, then the rest of its queue `pending`).
+    `once()` waiters, `events()` iterators and `on_any` listeners observe messages without
+    delivery rows.
     """
 
     def __init__(
@@ -194,6 +200,7 @@ class EventBus(Emittery):
         self._runners: dict[str, _Runner] = {}
         self._runner_of: dict[MessageListener, _Runner] = {}
         self._closing = False
+        self._abandoning = False
         self._stopped: anyio.Event | None = None
         self._claim_wakeup: anyio.Event | None = None
         self._scopes: set[anyio.CancelScope] = set()
@@ -271,7 +278,8 @@ class EventBus(Emittery):
                 f"cannot emit {name!r}: an EventBus with a store must be started first, with"
                 " `async with bus:` (it opens the store and runs retries and recovery)"
             )
-        if self._closing:
+        if self._closing and (self._abandoning or not isinstance(current_event.get(), Message)):
+            # While shutting down, handlers still finishing may emit; nobody else may.
             raise RuntimeError(f"cannot emit {name!r}: the bus is shutting down")
 
     async def _append(self, message: Message[Any], subs: tuple[_Sub, ...]) -> None:
@@ -365,7 +373,9 @@ class EventBus(Emittery):
         assert self._tg is not None
         self.store.start(self._tg)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
-        self._closing = False
+        self._closing = self._abandoning = False
+        for runner in self._runners.values():
+            runner.halted = False
         self._stopped = anyio.Event()
         assert self._tg is not None
         loops = [self._claim_loop, self._renew_loop]
@@ -396,6 +406,7 @@ class EventBus(Emittery):
         with anyio.CancelScope(shield=True):
             with anyio.move_on_after(self.shutdown_timeout if exc is None else 0):
                 await self._wait_idle()
+            self._abandoning = True
             for scope in list(self._scopes):
                 scope.cancel()
             with anyio.move_on_after(self.shutdown_timeout):
