@@ -259,6 +259,15 @@ CASES = [
         id="keyword-after-conversion",
     ),
     pytest.param(
+        one("events:\n  baseModel: {payload: {type: object}}\n$defs:\n  None_: {type: string}\n"),
+        "schemas/c.yaml:4:3: events.baseModel: event name 'baseModel' becomes the model name "
+        "'BaseModel', which generated code imports from pydantic, typing or the standard "
+        "library; choose another name\n"
+        "schemas/c.yaml:6:3: $defs.None_: definition name 'None_' becomes the Python name "
+        "'None', a keyword; choose another name",
+        id="reserved-model-names",
+    ),
+    pytest.param(
         one("events:\n  \"__import__('os')\": {payload: {type: object}}\n"),
         "schemas/c.yaml:4:3: events.__import__('os'): event name \"__import__('os')\" contains "
         "'('; names use ASCII letters, digits and underscores and start with a letter (e.g. "

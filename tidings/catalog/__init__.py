@@ -15,7 +15,7 @@ from tidings.catalog._model import (
     MessageDef,
     RetrySettings,
 )
-from tidings.catalog._naming import function_name, model_name
+from tidings.catalog._naming import RESERVED_MODEL_NAMES, function_name, model_name
 
 __all__ = [
     "Catalog",
@@ -25,6 +25,7 @@ __all__ = [
     "ContextDef",
     "Location",
     "MessageDef",
+    "RESERVED_MODEL_NAMES",
     "RetrySettings",
     "catalog_format_schema",
     "fingerprint",

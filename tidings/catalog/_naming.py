@@ -6,6 +6,15 @@ import keyword
 import re
 import unicodedata
 
+RESERVED_MODEL_NAMES = frozenset({
+    "Annotated", "Any", "AnyUrl", "AwareDatetime", "BaseModel", "ConfigDict", "Decimal",
+    "EmailStr", "Enum", "Field", "IPv4Address", "IPv6Address", "IntEnum", "Literal",
+    "NaiveDatetime", "Optional", "RootModel", "StrEnum", "UUID", "Union",
+})
+"""Class names that generated models modules import (pydantic, typing, the standard library):
+a message or definition whose model name is one of them would be renamed by the code generator,
+so the catalog rejects it."""
+
 _WORD = re.compile(r"[A-Z]+(?![a-z])\d*|[A-Z]?[a-z]+\d*|\d+")
 _MESSAGE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _MODULE_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -53,9 +62,13 @@ def message_name_problem(name: str) -> str | None:
         )
     if keyword.iskeyword(name):
         return "is a Python keyword; choose another name"
-    if keyword.iskeyword(function_name(name)):
+    for python in (function_name(name), model_name(name)):
+        if keyword.iskeyword(python):
+            return f"becomes the Python name {python!r}, a keyword; choose another name"
+    if model_name(name) in RESERVED_MODEL_NAMES:
         return (
-            f"becomes the Python name {function_name(name)!r}, a keyword; choose another name"
+            f"becomes the model name {model_name(name)!r}, which generated code imports from "
+            "pydantic, typing or the standard library; choose another name"
         )
     if not _words(name):
         return "has no letters; names use ASCII letters, digits and underscores"
