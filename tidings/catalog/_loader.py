@@ -28,7 +28,7 @@ from tidings.catalog._naming import (
     module_name_problem,
 )
 from tidings.catalog._payloads import payload_issues
-from tidings.catalog._structure import did_you_mean, dotted
+from tidings.catalog._structure import did_you_mean, dotted, structure_issues
 from tidings.catalog._yaml import ParsedFile, parse_yaml
 from tidings.catalog._yaml import Path as YamlPath
 
@@ -40,10 +40,6 @@ def fingerprint(schema: Mapping[str, Any]) -> str:
     """sha256 hex of the canonical JSON (sorted keys, no whitespace) of `schema`."""
     text = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _where(location: Location) -> str:
-    return str(location)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -59,6 +55,9 @@ class _Loader:
         self.broken: set[str] = set()  # files that did not parse: skip checks that need them
         # schemas under a rejected name: still checked, never part of the model
         self.misnamed: list[tuple[tuple[str, YamlPath], Any]] = []
+        # Python name -> (catalog name, file key, path) of who claimed it first
+        self.model_names: dict[str, tuple[str, str, YamlPath]] = {}
+        self.function_names: dict[str, tuple[str, str, YamlPath]] = {}
 
     def display(self, key: str) -> str:
         return posixpath.join(self.root, key) if self.root not in ("", ".") else key
@@ -73,8 +72,6 @@ class _Loader:
     # -- phases ---------------------------------------------------------------------------
 
     def parse(self) -> None:
-        from tidings.catalog._structure import structure_issues
-
         for key, text in self.sources.items():
             parsed = parse_yaml(self.display(key), text, self.issues)
             if parsed is None:
@@ -97,7 +94,7 @@ class _Loader:
         main = self.catalog_file()
         contexts = self.contexts()
         messages = self.names()
-        defs = self.shared_defs(messages)
+        defs = self.shared_defs()
         if not self.broken:
             self.check_contexts(messages, contexts)
         for (key, path), schema in [*messages.values(), *defs.values(), *self.misnamed]:
@@ -193,8 +190,7 @@ class _Loader:
         """Every message by name -> ((file key, path), payload node); checks names."""
         found: dict[str, tuple[tuple[str, YamlPath], Any]] = {}
         kinds: dict[str, str] = {}
-        models: dict[str, tuple[str, str, YamlPath]] = {}
-        functions: dict[str, tuple[str, str, YamlPath]] = {}
+        models, functions = self.model_names, self.function_names
         for key, parsed in self.files.items():
             for kind, section in _SECTIONS:
                 for name, body in _dict(parsed.data.get(section)).items():
@@ -220,7 +216,6 @@ class _Loader:
                     kinds[name] = kind
                     payload = _dict(body).get("payload")
                     found[name] = ((key, (*path, "payload")), payload)
-        self._models = models
         return found
 
     def collide(
@@ -248,9 +243,8 @@ class _Loader:
             key=True,
         )
 
-    def shared_defs(
-        self, messages: dict[str, tuple[tuple[str, YamlPath], Any]]
-    ) -> dict[str, tuple[tuple[str, YamlPath], Any]]:
+    def shared_defs(self) -> dict[str, tuple[tuple[str, YamlPath], Any]]:
+        """Every `$defs` entry by name -> ((file key, path), schema); checks names."""
         found: dict[str, tuple[tuple[str, YamlPath], Any]] = {}
         for key, parsed in self.files.items():
             for name, body in _dict(parsed.data.get("$defs")).items():
@@ -271,9 +265,8 @@ class _Loader:
                         key=True,
                     )
                     continue
-                self.collide({"model": self._models}, name, key, path)
+                self.collide({"model": self.model_names}, name, key, path)
                 found[name] = ((key, path), body)
-        del messages
         return found
 
     def check_contexts(
