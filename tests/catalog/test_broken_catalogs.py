@@ -406,6 +406,25 @@ CASES = [
         id="bad-catalog-name",
     ),
     pytest.param(
+        {"a.yaml": "catalog: json\n"},
+        "schemas/a.yaml:1:10: catalog: 'json' is a standard-library module; the generated "
+        "package would shadow it, choose another catalog name",
+        id="catalog-name-shadows-stdlib",
+    ),
+    pytest.param(
+        {"a.yaml": "catalog: pydantic\n"},
+        "schemas/a.yaml:1:10: catalog: 'pydantic' is a package generated code imports; the "
+        "generated package would shadow it, choose another catalog name",
+        id="catalog-name-shadows-pydantic",
+    ),
+    pytest.param(
+        one("events:\n  a:\n    payload:\n      properties:\n        'a/b~c': {type: strin}\n"),
+        "schemas/c.yaml:7:25: events.a.payload /properties/a~1b~0c/type: 'strin' is not valid "
+        "under any of the given schemas; use one of: array, boolean, integer, null, number, "
+        "object, string",
+        id="json-pointer-escapes",
+    ),
+    pytest.param(
         {"a.yaml": "catalog: t\ncontexts: {Core: {}, import: {}}\n"},
         "schemas/a.yaml:2:12: contexts.Core: context name 'Core' has uppercase letters; "
         "context names are Python module names: lowercase ASCII letters, digits and "

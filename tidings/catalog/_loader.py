@@ -26,6 +26,7 @@ from tidings.catalog._naming import (
     message_name_problem,
     model_name,
     module_name_problem,
+    package_name_problem,
 )
 from tidings.catalog._payloads import payload_issues
 from tidings.catalog._structure import did_you_mean, dotted, structure_issues
@@ -141,7 +142,9 @@ class _Loader:
             return None
         main = declared[0]
         first = self.files[main]
-        problem = module_name_problem(first.data["catalog"], "catalog")
+        problem = module_name_problem(first.data["catalog"], "catalog") or package_name_problem(
+            first.data["catalog"]
+        )
         if problem:
             self.issue(first, ("catalog",), f"{first.data['catalog']!r} {problem}")
         for key in declared[1:]:

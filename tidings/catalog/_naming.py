@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import sys
 import unicodedata
 
 RESERVED_MODEL_NAMES = frozenset({
@@ -87,4 +88,23 @@ def module_name_problem(name: str, what: str) -> str | None:
         )
     if keyword.iskeyword(name):
         return f"is a Python keyword; choose another {what} name"
+    return None
+
+
+_TAKEN_PACKAGES = frozenset({"tidings", "pydantic", "pydantic_core", "typing_extensions", "anyio"})
+
+
+def package_name_problem(name: str) -> str | None:
+    """Why the generated package may not be called `name` (it would shadow a module that
+    generated code or its users import), or None."""
+    if name in sys.stdlib_module_names:
+        return (
+            "is a standard-library module; the generated package would shadow it, choose "
+            "another catalog name"
+        )
+    if name in _TAKEN_PACKAGES:
+        return (
+            "is a package generated code imports; the generated package would shadow it, choose "
+            "another catalog name"
+        )
     return None
