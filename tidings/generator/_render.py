@@ -35,8 +35,8 @@ _BUS_MODULE_NAMES = frozenset(
 
 def _finalize(value: object) -> object:
     """Let only escaped source (`Code`), ints and bools into generated code."""
-    if isinstance(value, Code):
-        return value
+    if isinstance(value, Code | jinja2.Undefined):
+        return value  # an Undefined raises its own "is undefined" error when printed
     if isinstance(value, bool | int):
         return repr(value)
     raise TypeError(
