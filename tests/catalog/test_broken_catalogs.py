@@ -124,6 +124,13 @@ CASES = [
         id="payload-minimum-is-text",
     ),
     pytest.param(
+        one("events:\n  a:\n    payload:\n      type: object\n      required: [shipmentID]\n"
+            "      properties: {shipmentId: {type: string}}\n"),
+        "schemas/c.yaml:7:18: events.a.payload /required/0: 'shipmentID' is required but not "
+        "declared under `properties` (did you mean 'shipmentId'?); declare it or fix the name",
+        id="required-but-undeclared",
+    ),
+    pytest.param(
         one("events:\n  a:\n    payload: {tpye: object}\n"),
         "schemas/c.yaml:5:15: events.a.payload /tpye: unknown JSON Schema keyword 'tpye' (did "
         "you mean 'type'?); fix the spelling, or prefix custom annotations with `x-`",

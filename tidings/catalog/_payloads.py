@@ -26,6 +26,21 @@ _UNSUPPORTED = {
 }
 
 
+_OPEN_ENDED = ("allOf", "anyOf", "oneOf", "$ref", "patternProperties", "if", "then", "else",
+               "dependentSchemas", "unevaluatedProperties")
+
+
+def _undeclared_required(sub: dict[str, Any]) -> list[tuple[int, str]]:
+    """`required` names missing from `properties` where nothing else could declare them
+    (a typo, or a schema no message can satisfy)."""
+    required, properties = sub.get("required"), sub.get("properties")
+    if not isinstance(required, list) or not isinstance(properties, dict):
+        return []
+    if any(k in sub for k in _OPEN_ENDED) or isinstance(sub.get("additionalProperties"), dict):
+        return []
+    return [(i, n) for i, n in enumerate(required) if isinstance(n, str) and n not in properties]
+
+
 def _meta_message(error: ValidationError) -> str:
     path = list(error.absolute_path)
     last = path[-1] if path else None
@@ -69,6 +84,12 @@ def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> li
     for error in meta_validator().iter_errors(schema):
         add(tuple(error.absolute_path), _meta_message(error))
     for sub, parts in subschemas(schema):
+        for index, name in _undeclared_required(sub):
+            add(
+                (*parts, "required", index),
+                f"{name!r} is required but not declared under `properties`"
+                f"{did_you_mean(name, sorted(sub['properties']))}; declare it or fix the name",
+            )
         for key in sub:
             if key in _UNSUPPORTED:
                 add((*parts, key), f"`{key}` is not supported here; {_UNSUPPORTED[key]}", key=True)
