@@ -464,6 +464,15 @@ CASES = [
         id="bad-version-and-deprecated",
     ),
     pytest.param(
+        one("events:\n  a:\n    producers: core\n    consumers: core, email\n"
+            "    payload: {type: object}\n"),
+        "schemas/c.yaml:5:16: events.a.producers: expected a list, got text 'core'; write a "
+        "list: [core]\n"
+        "schemas/c.yaml:6:16: events.a.consumers: expected a list, got text 'core, email'; "
+        "write a list: [core, email]",
+        id="context-list-written-as-text",
+    ),
+    pytest.param(
         one("events:\n  a: {producers: [core, core], payload: {type: object}}\n"),
         "schemas/c.yaml:4:25: events.a.producers.1: 'core' is listed twice; list it once",
         id="context-listed-twice",

@@ -132,6 +132,8 @@ def _word(parsed: ParsedFile, error: ValidationError) -> list[CatalogIssue]:
             message = f"{yaml_type(instance)} is not a duration; {DURATION_HELP}"
         else:
             message = f"expected {_expected(schema.get('type'))}, got {yaml_type(instance)}"
+            if schema.get("type") == "array" and isinstance(instance, str):
+                message += f"; write a list: [{instance}]"
             if path and path[0] in ("events", "commands") and len(path) == 2:
                 message += "; write its keys (payload, producers, ...) indented below its name"
             elif len(path) == 1 and path[0] in ("contexts", "events", "commands", "$defs"):
