@@ -219,7 +219,7 @@ TABLE: list[tuple[str, Any, Any, str | None, tuple[bool, bool], tuple[bool, bool
      "branch-added", (OK, BROKEN), (OK, BROKEN), "SUM_TYPE_EXTENDED"),
     ("one-of-overlapping-branch-added", {"oneOf": [S]},
      {"oneOf": [S, {"type": "string", "maxLength": 3}]}, "one-of-branch-overlaps",
-     (BROKEN, OK), (BROKEN, OK), "SUM_TYPE_EXTENDED + oneOf exclusivity"),
+     (BROKEN, BROKEN), (BROKEN, BROKEN), "SUM_TYPE_EXTENDED + oneOf exclusivity"),
     ("one-of-to-any-of", {"oneOf": [S, INT]}, {"anyOf": [S, INT]}, "combinator-extended",
      (OK, BROKEN), (OK, BROKEN), "COMBINED_TYPE_EXTENDED"),
     ("any-of-to-one-of", {"anyOf": [S, INT]}, {"oneOf": [S, INT]}, "combinator-changed",

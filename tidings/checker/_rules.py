@@ -246,7 +246,8 @@ SUM_TYPE_NARROWED = _rule(
     "Confluent SUM_TYPE_NARROWED")
 ONE_OF_BRANCH_OVERLAPS = _rule(
     "TID-C063", "one-of-branch-overlaps",
-    "a oneOf branch was added that old data may also match: such data is then invalid",
+    "a oneOf whose branches may overlap changed: a value may now match two branches (invalid) "
+    "or only one (newly valid)",
     "tidings: stricter than Confluent SUM_TYPE_EXTENDED, which ignores oneOf exclusivity")
 PRODUCT_TYPE_EXTENDED = _rule(
     "TID-C064", "all-of-branch-added", "an allOf branch (one more constraint) was added",

@@ -620,11 +620,18 @@ class _Differ:
                 rule = R.NULLABLE_ADDED if _is_null(self.deref(n, self.new_root)[0]) else (
                     R.SUM_TYPE_EXTENDED)
                 self.widen(rule, f"{p}/{j}", None, n)
-            if kind == "oneOf":
-                nj, _ = self.deref(n, self.new_root)
-                others = [self.deref(x, self.new_root)[0] for k, x in enumerate(nbr) if k != j]
-                if not all(_disjoint(nj, x) for x in others):
-                    self.narrow(R.ONE_OF_BRANCH_OVERLAPS, f"{p}/{j}", None, n)
+        if "oneOf" in (okind, nkind):
+            changed = (
+                okind != nkind or len(pairs) != len(obr) or len(matched_new) != len(nbr)
+                or any(trials[i, j] for i, j in pairs.items())
+            )
+            olds = [self.deref(x, self.old_root)[0] for x in obr]
+            news = [self.deref(x, self.new_root)[0] for x in nbr]
+            if changed and not (_pairwise_disjoint(olds) and _pairwise_disjoint(news)):
+                # Exactly-one semantics: with overlapping branches, any change can make some
+                # value match two branches (now invalid) or only one (now valid).
+                self.emit(R.ONE_OF_BRANCH_OVERLAPS, p, okind and old[okind], nkind and new[nkind],
+                          True, True)
 
     def _all_of(self, old: dict[str, Any], new: dict[str, Any], ptr: str) -> None:
         obr, nbr = list(old.get("allOf") or []), list(new.get("allOf") or [])
@@ -718,6 +725,12 @@ def _is_null(s: Any) -> bool:
     return isinstance(s, dict) and (
         _types(s) == {"null"} or ("const" in s and s["const"] is None)
         or (s.get("enum") == [None])
+    )
+
+
+def _pairwise_disjoint(branches: list[Any]) -> bool:
+    return all(
+        _disjoint(a, b) for i, a in enumerate(branches) for b in branches[i + 1:]
     )
 
 
