@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from tests.generator.conftest import ROOT
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import RunCli, WriteCatalog
+from tests.generator.conftest import RunCli, WriteCatalog
 
 EXPECTED_FILES = {
     "__init__.py", "_manifest.json", "bus.py", "catalog.py", "models.py", "py.typed",

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
+from tests.generator.conftest import ROOT
 
 CORRECT = '''
 from datetime import UTC, datetime

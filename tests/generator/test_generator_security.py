@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
+from tests.generator.conftest import ROOT
 
 from tidings.generator import generate
 

@@ -53,17 +53,19 @@ async def test_once_returns_the_first_event() -> None:
     assert bus.listener_count("🦄") == 0
 
 
-async def test_once_is_a_coroutine_function_usable_with_start_soon() -> None:
-    """notes/runtime-interface.md declares `async def once(...)`: the usual anyio idiom
-    `tg.start_soon(bus.once, name)` must work."""
+async def test_once_subscribes_when_called_like_emitterys_promise() -> None:
+    """`once()` subscribes at call time (as Emittery's promise does), so an emit between the call
+    and the `await` is not missed; `.off()` drops the subscription without waiting."""
     bus = Emittery()
-    with anyio.fail_after(GUARD):
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(bus.once, "🦄")
-            await anyio.wait_all_tasks_blocked()
-            assert bus.listener_count("🦄") == 1
-            await bus.emit("🦄")
+    waiter = bus.once("🦄")
+    assert bus.listener_count("🦄") == 1
+    await bus.emit("🦄", "🌈")
     assert bus.listener_count("🦄") == 0
+    with anyio.fail_after(GUARD):
+        assert await waiter == Event("🦄", "🌈")
+    dropped = bus.once("🐶")
+    dropped.off()
+    assert bus.listener_count("🐶") == 0
 
 
 async def test_once_with_several_names_resolves_on_any_of_them() -> None:

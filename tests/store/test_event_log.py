@@ -14,7 +14,7 @@ import anyio
 import pydantic
 import pytest
 
-from store.support import CATALOG, Backend
+from tests.store.support import CATALOG, Backend
 from tidings.runtime import EventBus, Message, RetryPolicy
 from tidings.runtime.stores import LogEntry, StoredMessage
 

@@ -181,23 +181,24 @@ class Emittery:
                 self._enqueue(sub, event)
 
     def _prepare(self, event: Event[Any], kind: str) -> tuple[_Sub, ...]:
-        # Check the name, log, feed the iterators; return the listeners to run (a snapshot).
+        # Check the name and the snapshot (a refused emit delivers nothing), log, feed the
+        # iterators; return the listeners to run.
         name = event.name
         if type(name) is not str:
             if not isinstance(name, str):
                 raise TypeError(f"event name must be a str, got {name!r}")
             if isinstance(name, _MetaEvent):
                 raise TypeError(f"{name} is a meta event: only the emitter emits it")
-        if self.debug.enabled or Emittery.is_debug_enabled:
-            self.debug.logger(kind, self.debug.name, name, event.data)
-        if self._iterators or self._any_iterators:
-            self._feed(event, self._iterators.get(name, ()), self._any_iterators)
         subs = self._listeners.get(name, ()) + self._any
         if self._background_subs and self._tg is None and any(s.queue is not None for s in subs):
             raise RuntimeError(
                 f"{name!r} has async or serial listeners, which run in the emitter's task group: "
                 "start the emitter first with `async with emitter:` (or `async with Emittery() as bus:`)"
             )
+        if self.debug.enabled or Emittery.is_debug_enabled:
+            self.debug.logger(kind, self.debug.name, name, event.data)
+        if self._iterators or self._any_iterators:
+            self._feed(event, self._iterators.get(name, ()), self._any_iterators)
         return subs
 
     async def _run(
