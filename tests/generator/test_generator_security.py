@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.generator.conftest import ROOT
 
+from tests.generator.conftest import ROOT
 from tidings.generator import generate
 
 SENTINEL = "PWNED_BY_CATALOG"

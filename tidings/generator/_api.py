@@ -15,6 +15,7 @@ from tidings.generator._output import (
     stale_files,
     write_package,
 )
+from tidings.generator._templates import template_files
 
 
 def _check_dirs(schemas: Path, templates: Path | None) -> None:
@@ -28,7 +29,7 @@ def render(schemas: Path, *, templates: Path | None = None) -> tuple[str, dict[s
     """Load the catalog at `schemas` and render its package: (catalog name, {relative path:
     text}) including the manifest. Nothing is written."""
     from tidings.catalog import load_catalog
-    from tidings.generator._render import render_package, template_files
+    from tidings.generator._render import render_package
 
     _check_dirs(schemas, templates)
     inputs = input_hash(schemas, dict(template_files(templates)))
@@ -48,8 +49,6 @@ def generate(
     Otherwise every file is rendered in memory first, then only a real difference is written,
     atomically (see `write_package`).
     """
-    from tidings.generator._render import template_files
-
     _check_dirs(schemas, templates)
     if not force:
         inputs = input_hash(schemas, dict(template_files(templates)))
@@ -69,8 +68,6 @@ def check(
     the generator's own sources and versions) unless `force` is true; otherwise renders
     everything in memory and compares.
     """
-    from tidings.generator._render import template_files
-
     _check_dirs(schemas, templates)
     if not force:
         inputs = input_hash(schemas, dict(template_files(templates)))

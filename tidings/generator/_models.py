@@ -16,6 +16,40 @@ class ModelGenerationError(UserError):
     """datamodel-code-generator could not turn the catalog's payload schemas into models."""
 
 
+def datamodel_options(catalog_name: str) -> dict[str, Any]:
+    """The keyword options tidings passes to `datamodel_code_generator.generate` (the benchmark
+    runs datamodel-code-generator alone with exactly these)."""
+    from datamodel_code_generator import InputFileType, LiteralType, PythonVersion
+    from datamodel_code_generator.enums import DataModelType, NamingStrategy
+    from datamodel_code_generator.format import Formatter
+
+    return {
+        "input_file_type": InputFileType.JsonSchema,
+        "output_model_type": DataModelType.PydanticV2BaseModel,
+        "target_python_version": PythonVersion.PY_311,
+        "formatters": [Formatter.BUILTIN],
+        "builtin_format_line_length": 100,
+        "disable_timestamp": True,
+        "custom_file_header": HEADER.format(name=catalog_name),
+        "snake_case_field": True,
+        "allow_population_by_field_name": True,
+        "field_constraints": True,
+        "use_annotated": True,
+        "use_standard_collections": True,
+        "use_union_operator": True,
+        "use_double_quotes": True,
+        "use_schema_description": True,
+        "use_field_description": True,
+        "enum_field_as_literal": LiteralType.All,
+        "skip_root_model": True,
+        "collapse_root_models": True,
+        "naming_strategy": NamingStrategy.FullPath,
+        # pydantic's EmailStr needs the optional email-validator package; generated code
+        # depends on pydantic alone, so e-mail formats stay annotations on a plain str.
+        "type_mappings": ["string+email=string", "string+idn-email=string"],
+    }
+
+
 def render_models(catalog_name: str, bundle: dict[str, Any], model_names: list[str]) -> str:
     """The source of `models.py` for `bundle` (a `Catalog.bundle()`), checked to define, under
     every name in `model_names`, the class of that payload (not of a nested object).
@@ -26,38 +60,11 @@ def render_models(catalog_name: str, bundle: dict[str, Any], model_names: list[s
     object definitions shared as classes, nested inline objects named by their path
     (`ShipmentDepartedVessel`), the builtin formatter, no timestamp.
     """
-    from datamodel_code_generator import InputFileType, LiteralType, PythonVersion, generate
-    from datamodel_code_generator.enums import DataModelType, NamingStrategy
-    from datamodel_code_generator.format import Formatter
-
     identifier(catalog_name)
+    from datamodel_code_generator import generate
+
     try:
-        source = generate(
-            json.dumps(bundle, ensure_ascii=True),
-            input_file_type=InputFileType.JsonSchema,
-            output_model_type=DataModelType.PydanticV2BaseModel,
-            target_python_version=PythonVersion.PY_311,
-            formatters=[Formatter.BUILTIN],
-            builtin_format_line_length=100,
-            disable_timestamp=True,
-            custom_file_header=HEADER.format(name=catalog_name),
-            snake_case_field=True,
-            allow_population_by_field_name=True,
-            field_constraints=True,
-            use_annotated=True,
-            use_standard_collections=True,
-            use_union_operator=True,
-            use_double_quotes=True,
-            use_schema_description=True,
-            use_field_description=True,
-            enum_field_as_literal=LiteralType.All,
-            skip_root_model=True,
-            collapse_root_models=True,
-            naming_strategy=NamingStrategy.FullPath,
-            # pydantic's EmailStr needs the optional email-validator package; generated code
-            # depends on pydantic alone, so e-mail formats stay annotations on a plain str.
-            type_mappings=["string+email=string", "string+idn-email=string"],
-        )
+        source = generate(json.dumps(bundle, ensure_ascii=True), **datamodel_options(catalog_name))
     except Exception as exc:  # datamodel-code-generator raises assorted errors on odd schemas
         raise ModelGenerationError(
             f"datamodel-code-generator could not build models for catalog {catalog_name!r}: "

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from tidings._errors import UserError
-from tidings.catalog import Catalog, MessageDef
 from tidings.generator._literals import (
     Code,
     doc_text,
@@ -20,9 +18,10 @@ from tidings.generator._literals import (
     py_value,
 )
 from tidings.generator._models import render_models
+from tidings.generator._templates import TEMPLATES, bus_class_name
 
-TEMPLATES = Path(__file__).parent / "templates"
-"""The built-in templates; `--templates DIR` puts a directory in front of them."""
+if TYPE_CHECKING:
+    from tidings.catalog import Catalog, MessageDef
 
 _BUS_MODULE_NAMES = frozenset(
     {
@@ -78,11 +77,6 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
         doc=doc_wrap,
     )
     return env
-
-
-def bus_class_name(catalog_name: str) -> str:
-    """`freight` -> `FreightBus`, `freight_ops` -> `FreightOpsBus`."""
-    return "".join(part[:1].upper() + part[1:] for part in catalog_name.split("_") if part) + "Bus"
 
 
 def _message_context(message: MessageDef) -> dict[str, Any]:
@@ -192,15 +186,3 @@ def render_package(catalog: Catalog, templates: Path | None = None) -> dict[str,
     )
     files["py.typed"] = ""
     return dict(sorted(files.items()))
-
-
-def template_files(templates: Path | None) -> Mapping[str, bytes]:
-    """The template files in effect (built-in, overridden by `templates`), for the input hash."""
-    found: dict[str, bytes] = {}
-    for root in (TEMPLATES, templates):
-        if root is None:
-            continue
-        for path in sorted(root.rglob("*")):
-            if path.is_file():
-                found[path.relative_to(root).as_posix()] = path.read_bytes()
-    return dict(sorted(found.items()))
