@@ -3,6 +3,7 @@ each message's mode (NONE / BACKWARD / FORWARD / FULL, and _TRANSITIVE over git 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from tidings.catalog import Catalog, Compatibility, MessageDef
@@ -10,6 +11,7 @@ from tidings.checker import _rules as R
 from tidings.checker._baseline import Baseline
 from tidings.checker._findings import Finding, Severity
 from tidings.checker._schema_diff import Policy, SchemaChange, compare_schemas
+from tidings.checker._yaml_lines import locate
 
 _REQUIRED: dict[str, frozenset[str]] = {
     "NONE": frozenset(),
@@ -46,7 +48,18 @@ def _change_finding(
     broken = set(change.directions)
     bad = sorted(broken & required)
     file, line, column = _loc(message)
+    section = "events" if message.kind == "event" else "commands"
+    found = locate(file, section, message.name, change.pointer)
+    if found is not None:
+        line, column = found
     where = change.pointer or "/"
+    if isinstance(change.old, list) and isinstance(change.new, list):
+        gone = [v for v in change.old if v not in change.new]
+        came = [v for v in change.new if v not in change.old]
+        detail = "; ".join(
+            f"{label} {', '.join(json.dumps(v) for v in vals)}"
+            for label, vals in (("removed", gone), ("added", came)) if vals)
+        where = f"{where} ({detail})" if detail else where
     if bad:
         why = "; ".join(_MEANING[d] for d in bad)
         message_text = (
