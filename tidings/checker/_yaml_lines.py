@@ -12,9 +12,11 @@ import yaml
 @lru_cache(maxsize=64)
 def _compose(path: str, mtime_ns: int) -> yaml.Node | None:
     try:
-        return yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node: yaml.Node | None = yaml.compose(
+            Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
+    return node
 
 
 def _child(node: yaml.Node, key: str) -> yaml.Node | None:
