@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 import yaml
 
@@ -12,8 +13,8 @@ import yaml
 @lru_cache(maxsize=64)
 def _compose(path: str, mtime_ns: int) -> yaml.Node | None:
     try:
-        node: yaml.Node | None = yaml.compose(
-            Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node = cast("yaml.Node | None", yaml.compose(
+            Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     return node
