@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import cast
 
 import yaml
 
@@ -13,8 +12,8 @@ import yaml
 @lru_cache(maxsize=64)
 def _compose(path: str, mtime_ns: int) -> yaml.Node | None:
     try:
-        node = cast("yaml.Node | None", yaml.compose(
-            Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader))
+        node: yaml.Node | None = yaml.compose(
+            Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     return node
@@ -24,7 +23,8 @@ def _child(node: yaml.Node, key: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return v
+                value: yaml.Node = v
+                return value
     elif isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
         child: yaml.Node = node.value[int(key)]
         return child
