@@ -561,3 +561,29 @@ async def test_cancelling_the_host_stops_background_work_without_hanging() -> No
                 await bus.emit("a")
         assert scope.cancelled_caught
         assert cancelled == ["a"]
+
+
+async def test_a_serial_subscription_to_several_names_is_one_fifo() -> None:
+    """One `on([...], crm_sync, mode="serial")` is one subscriber: one call at a time, in emit
+    order, whatever the name (the talk's CRM that cannot take concurrent calls)."""
+    log: list[str] = []
+    active = [0]
+    peak = [0]
+
+    async def crm_sync(event: Event[Any]) -> None:
+        active[0] += 1
+        peak[0] = max(peak[0], active[0])
+        for _ in range(3):
+            await anyio.sleep(0)
+        log.append(f"{event.name} {event.data}")
+        active[0] -= 1
+
+    with anyio.fail_after(GUARD):
+        async with Emittery() as bus:
+            bus.on(["shipmentCreated", "shipmentDeparted"], crm_sync, mode="serial")
+            await bus.emit("shipmentCreated", 1)
+            await bus.emit("shipmentDeparted", 1)
+            await bus.emit("shipmentCreated", 2)
+            await bus.emit("shipmentDeparted", 2)
+    assert peak[0] == 1
+    assert log == ["shipmentCreated 1", "shipmentDeparted 1", "shipmentCreated 2", "shipmentDeparted 2"]
