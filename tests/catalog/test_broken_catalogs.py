@@ -102,9 +102,49 @@ CASES = [
                     id: {type: strin}
             """),
         "schemas/c.yaml:9:20: events.shipmentCreated.payload /properties/id/type: 'strin' is "
-        "not valid under any of the given schemas; use one of: array, boolean, integer, null, "
+        "not a JSON type (did you mean 'string'?); use one of: array, boolean, integer, null, "
         "number, object, string",
         id="payload-bad-type",
+    ),
+    pytest.param(
+        one("events:\n  a:\n    payload:\n      type: object\n      properties:\n"
+            "        n: {type: [integer, nul], nullable: true, example: 3, format: uuid4}\n"),
+        "schemas/c.yaml:8:19: events.a.payload /properties/n/type: 'nul' is not a JSON type "
+        "(did you mean 'null'?); use one of: array, boolean, integer, null, number, object, "
+        "string\n"
+        "schemas/c.yaml:8:35: events.a.payload /properties/n/nullable: `nullable` is OpenAPI, "
+        "not JSON Schema; add 'null' to the `type` list (`type: [string, 'null']`)\n"
+        "schemas/c.yaml:8:51: events.a.payload /properties/n/example: `example` is OpenAPI; "
+        "write `examples: [...]`\n"
+        "schemas/c.yaml:8:71: events.a.payload /properties/n/format: unknown format 'uuid4' "
+        "(did you mean 'uuid'?); use one of: date, date-time, duration, email, hostname, "
+        "idn-email, idn-hostname, ipv4, ipv6, iri, iri-reference, json-pointer, regex, "
+        "relative-json-pointer, time, uri, uri-reference, uri-template, uuid (describe other "
+        "values with `pattern`)",
+        id="openapi-isms-and-unknown-format",
+    ),
+    pytest.param(
+        one("events:\n  a:\n    payload:\n      $schema: http://json-schema.org/draft-07/schema#\n"
+            "      type: array\n      items: [{type: string}]\n      additionalItems: false\n"
+            "      minItems: 1\n      exclusiveMinimum: true\n"),
+        "schemas/c.yaml:6:16: events.a.payload /$schema: payloads are JSON Schema 2020-12, not "
+        "'http://json-schema.org/draft-07/schema#'; remove `$schema` or write "
+        "https://json-schema.org/draft/2020-12/schema\n"
+        "schemas/c.yaml:8:14: events.a.payload /items: a list under `items` is draft 7; in JSON "
+        "Schema 2020-12 write `prefixItems: [...]` (and `items: false` to allow no more)\n"
+        "schemas/c.yaml:9:7: events.a.payload /additionalItems: `additionalItems` is draft 7; "
+        "in JSON Schema 2020-12 `items` applies after `prefixItems`: write `items: false` (or a "
+        "schema)\n"
+        "schemas/c.yaml:11:25: events.a.payload /exclusiveMinimum: `exclusiveMinimum: true` is "
+        "draft 4; in JSON Schema 2020-12 `exclusiveMinimum` holds the bound itself: move the "
+        "number from `minimum` to `exclusiveMinimum`",
+        id="older-drafts",
+    ),
+    pytest.param(
+        one("events:\n  a:\n    payload: {type: object, additionalProperties: no}\n"),
+        "schemas/c.yaml:5:51: events.a.payload /additionalProperties: 'no' is not a schema; "
+        "write a mapping (or true/false) (YAML 1.2: only true and false are booleans)",
+        id="yaml-1.1-boolean",
     ),
     pytest.param(
         one("events:\n  a:\n    payload: {type: object, required: id}\n"),
@@ -426,8 +466,8 @@ CASES = [
     ),
     pytest.param(
         one("events:\n  a:\n    payload:\n      properties:\n        'a/b~c': {type: strin}\n"),
-        "schemas/c.yaml:7:25: events.a.payload /properties/a~1b~0c/type: 'strin' is not valid "
-        "under any of the given schemas; use one of: array, boolean, integer, null, number, "
+        "schemas/c.yaml:7:25: events.a.payload /properties/a~1b~0c/type: 'strin' is not a JSON "
+        "type (did you mean 'string'?); use one of: array, boolean, integer, null, number, "
         "object, string",
         id="json-pointer-escapes",
     ),
@@ -574,4 +614,4 @@ def test_issue_fields_carry_the_pointer() -> None:
     assert (issue.location.file, issue.location.line, issue.location.column) == (
         "schemas/c.yaml", 9, 20,
     )
-    assert issue.message.startswith("'strin' is not valid under any of the given schemas")
+    assert issue.message.startswith("'strin' is not a JSON type (did you mean 'string'?)")

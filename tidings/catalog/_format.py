@@ -6,13 +6,10 @@ import copy
 from typing import Any
 
 from tidings.catalog._durations import DURATION_PATTERN
+from tidings.catalog._keywords import FORMATS
 from tidings.catalog._model import JSON_SCHEMA_DIALECT, Compatibility
 
-FORMAT_ID = "https://tidings.dev/schemas/catalog.schema.json"
-
 _TYPES = ["array", "boolean", "integer", "null", "number", "object", "string"]
-_FORMATS = ["uuid", "date-time", "date", "time", "duration", "email", "uri", "hostname",
-            "ipv4", "ipv6", "regex"]
 
 
 def _json_schema() -> dict[str, Any]:
@@ -46,7 +43,7 @@ def _json_schema() -> dict[str, Any]:
         "writeOnly": {"type": "boolean"},
         "enum": {"type": "array", "description": "The allowed values."},
         "const": {},
-        "format": {"type": "string", "examples": _FORMATS},
+        "format": {"enum": sorted(FORMATS)},
         "pattern": {"type": "string", "description": "A regular expression."},
         "multipleOf": {"type": "number", "exclusiveMinimum": 0},
         "maximum": {"type": "number"},
@@ -136,7 +133,6 @@ _MESSAGE_COMMON: dict[str, Any] = {
 
 _FORMAT: dict[str, Any] = {
     "$schema": JSON_SCHEMA_DIALECT,
-    "$id": FORMAT_ID,
     "title": "tidings event catalog file",
     "description": (
         "One file of a tidings catalog (schemas/*.yaml): contexts, events, commands and "

@@ -20,6 +20,12 @@ DATA_KEYWORDS = frozenset({
     "contentMediaType",
 })
 KNOWN = SCHEMA_VALUED | SCHEMA_MAPS | SCHEMA_ARRAYS | DATA_KEYWORDS
+FORMATS = frozenset({
+    "date-time", "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname",
+    "ipv4", "ipv6", "uri", "uri-reference", "iri", "iri-reference", "uuid", "uri-template",
+    "json-pointer", "relative-json-pointer", "regex",
+})
+"""The formats JSON Schema 2020-12 defines; tidings rejects others (typos like `uuid4`)."""
 
 Pointer = tuple[str | int, ...]
 

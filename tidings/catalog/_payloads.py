@@ -3,13 +3,16 @@ that tidings does not support, each error with its JSON pointer."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
 from tidings.catalog._issues import CatalogIssue
+from tidings.catalog._keywords import FORMATS as _FORMATS
 from tidings.catalog._keywords import KNOWN, json_pointer, subschemas
 from tidings.catalog._metaschema import meta_validator
+from tidings.catalog._model import JSON_SCHEMA_DIALECT
 from tidings.catalog._structure import did_you_mean, dotted
 from tidings.catalog._yaml import ParsedFile, Path
 
@@ -41,30 +44,71 @@ def _undeclared_required(sub: dict[str, Any]) -> list[tuple[int, str]]:
     return [(i, n) for i, n in enumerate(required) if isinstance(n, str) and n not in properties]
 
 
+def _show(value: Any) -> str:
+    """A value as a catalog author wrote it: text quoted, the rest as YAML/JSON would say."""
+    if isinstance(value, str):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+_WORDS = {"array": "a list", "object": "a mapping", "string": "text", "boolean": "true or false",
+          "number": "a number", "integer": "an integer", "null": "null"}
+_YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
+
+
 def _meta_message(error: ValidationError) -> str:
     path = list(error.absolute_path)
     last = path[-1] if path else None
     instance = error.instance
     if last == "type" and error.validator in ("anyOf", "enum"):
-        return f"{error.message}; use one of: {_TYPES}"
+        names = instance if isinstance(instance, list) else [instance]
+        bad = [t for t in names if t not in _TYPES.split(", ")] or [instance]
+        hint = did_you_mean(bad[0], _TYPES.split(", ")) if isinstance(bad[0], str) else ""
+        if isinstance(instance, list) and len(set(map(_show, names))) < len(names):
+            return f"{_show(instance)} repeats a type; list each type once"
+        return f"{_show(bad[0])} is not a JSON type{hint}; use one of: {_TYPES}"
     if error.validator == "type":
         expected = error.schema.get("type") if isinstance(error.schema, dict) else None
-        words = {"array": "a list", "object": "a mapping", "string": "text",
-                 "boolean": "true or false", "number": "a number",
-                 "integer": "an integer"}
-        wanted = words.get(str(expected), str(expected))
-        if isinstance(expected, list):
-            wanted = " or ".join(words.get(str(t), str(t)) for t in expected)
-        return f"{instance!r} is not {wanted}; write {wanted} here"
+        if expected == ["object", "boolean"]:
+            if last == "items" and isinstance(instance, list):
+                return (
+                    "a list under `items` is draft 7; in JSON Schema 2020-12 write "
+                    "`prefixItems: [...]` (and `items: false` to allow no more)"
+                )
+            message = f"{_show(instance)} is not a schema; write a mapping (or true/false)"
+        else:
+            types = expected if isinstance(expected, list) else [expected]
+            wanted = " or ".join(_WORDS.get(str(t), str(t)) for t in types)
+            message = f"{_show(instance)} is not {wanted}; write {wanted} here"
+        if isinstance(instance, bool) and last in ("exclusiveMinimum", "exclusiveMaximum"):
+            bound = last.replace("exclusiveM", "m")
+            return (
+                f"`{last}: {_show(instance)}` is draft 4; in JSON Schema 2020-12 `{last}` holds "
+                f"the bound itself: move the number from `{bound}` to `{last}`"
+            )
+        if isinstance(instance, str) and instance.lower() in _YAML11_BOOLEANS:
+            message += " (YAML 1.2: only true and false are booleans)"
+        return message
     if error.validator == "format" and last == "pattern":
-        return f"{instance!r} is not a valid regular expression; fix the pattern"
+        return f"{_show(instance)} is not a valid regular expression; fix the pattern"
     if error.validator == "minimum":
-        return f"{instance!r} is negative; use 0 or more"
+        return f"{_show(instance)} is negative; use 0 or more"
     if error.validator == "exclusiveMinimum":
-        return f"{instance!r} must be greater than 0"
+        return f"{_show(instance)} must be greater than 0"
     if error.validator == "uniqueItems":
-        return f"{error.message}; list each value once"
+        return f"{_show(instance)} has repeated values; list each value once"
     return str(error.message)
+
+
+_SPECIFIC = {
+    "nullable": "`nullable` is OpenAPI, not JSON Schema; add 'null' to the `type` list "
+    "(`type: [string, 'null']`)",
+    "example": "`example` is OpenAPI; write `examples: [...]`",
+    "additionalItems": "`additionalItems` is draft 7; in JSON Schema 2020-12 `items` applies "
+    "after `prefixItems`: write `items: false` (or a schema)",
+    "dependencies": "`dependencies` is draft 7; write `dependentRequired` (names) or "
+    "`dependentSchemas` (schemas)",
+}
 
 
 def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> list[CatalogIssue]:
@@ -90,8 +134,32 @@ def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> li
                 f"{name!r} is required but not declared under `properties`"
                 f"{did_you_mean(name, sorted(sub['properties']))}; declare it or fix the name",
             )
+        fmt = sub.get("format")
+        if isinstance(fmt, str) and fmt not in _FORMATS:
+            add(
+                (*parts, "format"),
+                f"unknown format {fmt!r}{did_you_mean(fmt, sorted(_FORMATS))}; use one of: "
+                + ", ".join(sorted(_FORMATS))
+                + " (describe other values with `pattern`)",
+            )
+        schema_uri = sub.get("$schema")
+        if isinstance(schema_uri, str) and schema_uri.rstrip("#") != JSON_SCHEMA_DIALECT:
+            add(
+                (*parts, "$schema"),
+                f"payloads are JSON Schema 2020-12, not {schema_uri!r}; remove `$schema` "
+                f"or write {JSON_SCHEMA_DIALECT}",
+            )
         for key in sub:
-            if key in _UNSUPPORTED:
+            if key == "nullable" and isinstance(sub.get("type"), str):
+                add(
+                    (*parts, key),
+                    "`nullable` is OpenAPI, not JSON Schema; write "
+                    f"`type: [{sub['type']}, 'null']` instead",
+                    key=True,
+                )
+            elif key in _SPECIFIC:
+                add((*parts, key), _SPECIFIC[key], key=True)
+            elif key in _UNSUPPORTED:
                 add((*parts, key), f"`{key}` is not supported here; {_UNSUPPORTED[key]}", key=True)
             elif key == "$defs":
                 add(
