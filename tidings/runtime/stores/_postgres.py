@@ -77,7 +77,7 @@ class PostgresStore(SqlStore):
     notifies = True
 
     def __init__(self, dsn: str, *, schema: str = "public", pool_size: int = 4,
-                 connect_timeout: float = 5.0) -> None:
+                 connect_timeout: float = 5.0, application_name: str = "tidings") -> None:
         super().__init__()
         if not _SCHEMA_NAME.fullmatch(schema):
             raise ValueError(f"schema must be a plain SQL identifier, got {schema!r}")
@@ -85,6 +85,7 @@ class PostgresStore(SqlStore):
         self.schema = schema
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
+        self.application_name = application_name
         self._pool: Any = None
         self._listener: Any = None
         self._listen_limiter = anyio.CapacityLimiter(1)
@@ -110,7 +111,8 @@ class PostgresStore(SqlStore):
             self._pool = psycopg_pool.ConnectionPool(
                 self.dsn, min_size=1, max_size=self.pool_size, open=False,
                 kwargs={"options": f"-c search_path={self.schema}",
-                        "connect_timeout": self.connect_timeout},
+                        "connect_timeout": self.connect_timeout,
+                        "application_name": self.application_name},
                 check=psycopg_pool.ConnectionPool.check_connection,
             )
             self._pool.open(wait=True, timeout=self.connect_timeout)
@@ -196,7 +198,8 @@ class PostgresStore(SqlStore):
         try:
             if self._listener is None:
                 self._listener = psycopg.connect(
-                    self.dsn, autocommit=True, connect_timeout=self.connect_timeout
+                    self.dsn, autocommit=True, connect_timeout=self.connect_timeout,
+                    application_name=self.application_name,
                 )
                 self._listener.execute(f"LISTEN {CHANNEL}")
             return any(
