@@ -758,3 +758,101 @@ async def test_emit_from_inside_a_callers_cancel_scope_and_task_group() -> None:
                 tg.start_soon(publisher, i)
     expected = [f"listener {i}" for i in range(4)] + [f"publisher {i}" for i in range(4)]
     assert sorted(log) == sorted(expected)
+
+
+# --- scale and nesting ------------------------------------------------------------------------
+
+
+async def test_hundreds_of_suspending_listeners_all_run_concurrently() -> None:
+    bus = Emittery()
+    n = 300
+    gate = anyio.Event()
+    arrived: list[int] = []
+    finished: list[int] = []
+
+    def make(i: int) -> Any:
+        async def listener(event: Event[Any]) -> None:
+            arrived.append(i)
+            if len(arrived) == n:
+                gate.set()
+            await gate.wait()
+            finished.append(i)
+
+        return listener
+
+    for i in range(n):
+        bus.on("go", make(i))
+    for _ in range(2000):  # and many that never suspend
+        bus.on_any(lambda event: None)
+    with anyio.fail_after(GUARD):
+        await bus.emit("go")
+    assert arrived == list(range(n))
+    assert sorted(finished) == list(range(n))
+
+
+async def test_nested_emit_from_a_listener_that_started_after_a_suspended_one() -> None:
+    """The second listener starts while the first is suspended, then emits and awaits."""
+    bus = Emittery()
+    log: list[str] = []
+    first_may_finish = [anyio.Event()]
+
+    async def first(event: Event[Any]) -> None:
+        await first_may_finish[0].wait()
+        log.append("first")
+
+    async def second(event: Event[Any]) -> None:
+        with anyio.fail_after(60):
+            await anyio.sleep(0)
+            await bus.emit("inner")
+        log.append("second")
+        first_may_finish[0].set()
+
+    async def inner(event: Event[Any]) -> None:
+        with anyio.CancelScope():
+            await anyio.sleep(0)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(anyio.sleep, 0)
+        log.append("inner")
+
+    bus.on("outer", first)
+    bus.on("outer", second)
+    bus.on("inner", inner)
+    with anyio.fail_after(GUARD):
+        for _ in range(3):
+            first_may_finish[0] = anyio.Event()
+            await bus.emit("outer")
+    assert log == ["inner", "second", "first"] * 3
+
+
+async def test_cancelling_emit_reaches_listeners_inside_a_nested_emit() -> None:
+    bus = Emittery()
+    cancelled: list[str] = []
+
+    async def first(event: Event[Any]) -> None:
+        await anyio.sleep_forever()
+
+    async def second(event: Event[Any]) -> None:
+        await bus.emit("inner")
+
+    async def inner(event: Event[Any]) -> None:
+        try:
+            await anyio.sleep_forever()
+        except anyio.get_cancelled_exc_class():
+            cancelled.append("inner")
+            raise
+
+    bus.on("outer", first)
+    bus.on("outer", second)
+    bus.on("inner", inner)
+    bus.on("inner", inner2 := (lambda event: None))
+    for _ in range(2):
+        cancelled.clear()
+        with anyio.fail_after(GUARD), anyio.move_on_after(0.05) as scope:
+            await bus.emit("outer")
+        assert scope.cancelled_caught
+        assert cancelled == ["inner"]
+    bus.off("inner", inner2)
+    bus.clear_listeners("outer")
+    bus.on("outer", lambda event: cancelled.append("usable"))
+    await bus.emit("outer")
+    assert cancelled == ["inner", "usable"]
