@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import require_service
 
+from tests.conftest import require_service
 from tests.store.support import PG_DSN, Backend, _memory_admin, _pg_admin
 from tidings.runtime.stores import MemoryStore, PostgresStore, SQLiteStore
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.conftest import require_service
 from tests.store.support import PG_DSN
 
@@ -65,7 +66,9 @@ def test_sigkill_mid_way_loses_nothing_and_duplicates_are_bounded(store_url: str
     handled_before = {tuple(line.split()) for line in lines(tmp_path / "handled")}
     succeeded_before = {
         (str(sub), str(mid))
-        for mid, sub in query(store_url, "SELECT message_id, subscriber FROM deliveries WHERE status = 'succeeded'")
+        for mid, sub in query(
+            store_url, "SELECT message_id, subscriber FROM deliveries WHERE status = 'succeeded'"
+        )
     }
     open_before = query(store_url, "SELECT count(*) FROM deliveries WHERE status <> 'succeeded'")[0][0]
     assert int(str(open_before)) > 0, "the kill came after the work was done: nothing was tested"

@@ -9,9 +9,9 @@ from typing import Any
 
 import anyio
 import pytest
+
 from tests.conftest import require_service
 from tests.store.support import CATALOG, PG_DSN
-
 from tidings.runtime import EventBus, Message
 from tidings.runtime.stores import PostgresStore, SQLiteStore, StoreError, open_store
 
