@@ -212,3 +212,22 @@ def test_the_repository_generated_package_is_fresh(run_cli: RunCli) -> None:
     result = run_cli("generate", "--check", "--force")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "generated is up to date"
+
+
+def test_a_payload_name_taken_by_a_nested_object_is_reported(
+    tmp_path: Path, run_cli: RunCli, write_catalog: WriteCatalog, catalog_doc: Callable[..., Any]
+) -> None:
+    nested = {"type": "object", "properties": {"imo": {"type": "string"}}}
+    schemas = write_catalog(catalog_doc(
+        shipped={"producers": ["a"], "consumers": ["b"],
+                 "payload": {"type": "object", "properties": {"vessel": nested}}},
+        shippedVessel={"producers": ["a"], "consumers": ["b"],
+                       "payload": {"type": "object", "properties": {"name": {"type": "string"}}}},
+    ))
+    result = run_cli("generate", "--schemas", str(schemas), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "did not produce the payload model ShippedVessel (the name went to another model)" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -49,10 +49,15 @@ def _escaped_pieces(value: str) -> list[str]:
     return [_escape_char(char, '"') for char in value]
 
 
+_PLAIN = re.compile(r"[ !#-\[\]-~]*\Z")  # printable ASCII but `"` and `\\`: nothing to escape
+
+
 def py_str(value: str) -> Code:
     """A double-quoted, ASCII-only Python literal whose value is exactly `value`."""
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {type(value).__name__}")
+    if _PLAIN.match(value):
+        return Code(f'"{value}"')
     return Code('"' + "".join(_escaped_pieces(value)) + '"')
 
 
@@ -116,10 +121,13 @@ def identifier(value: str) -> Code:
 def doc_text(value: str) -> Code:
     """`value` escaped for the inside of a triple-double-quoted string: backslashes, every double
     quote, and non-printable or non-ASCII characters are escaped; newlines are kept."""
+    text = str(value).expandtabs(4)
+    if _PLAIN.match(text.replace("\n", " ")):
+        return Code(text)
     return Code(
         "".join(
             "\n" if char == "\n" else '\\"' if char == '"' else _escape_char(char, "")
-            for char in str(value).expandtabs(4)
+            for char in text
         )
     )
 
@@ -144,7 +152,8 @@ def doc_wrap(text: str, indent: int) -> Code:
             continue
         line = ""
         for word in words:
-            for part in _split_escaped(_ESCAPE_OR_CHAR.findall(word), width):
+            parts = [word] if len(word) <= width else _split_escaped(_ESCAPE_OR_CHAR.findall(word), width)
+            for part in parts:
                 if line and len(line) + 1 + len(part) > width:
                     out_lines.append(line)
                     line = part

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from typing import Any
 
 from tidings._errors import UserError
@@ -75,6 +76,25 @@ def render_models(catalog_name: str, bundle: dict[str, Any], model_names: list[s
     source = ascii_string_tokens(source)
     if not source.endswith("\n"):
         source += "\n"
+    check_models(source, bundle, model_names)
+    return source
+
+
+_CLASS = re.compile(r"^class (\w+)\(", re.MULTILINE)
+
+
+def check_models(source: str, bundle: dict[str, Any], model_names: list[str]) -> None:
+    """Raise `ModelGenerationError` unless each of `model_names` is the class of its payload.
+
+    Nested inline objects are named by their path (`<Parent><Property>`), so a payload can only
+    lose its name to one when one definition name is a prefix of another; only then (or when a
+    name is missing) is the source parsed to compare each payload's properties with its class.
+    """
+    names = set(_CLASS.findall(source))
+    keys = set(bundle["$defs"])
+    prefixed = any(key[:end] in keys for key in keys for end in range(1, len(key)))
+    if not prefixed and names.issuperset(model_names):
+        return
     classes = {node.name: node for node in ast.parse(source).body if isinstance(node, ast.ClassDef)}
     problems: list[str] = []
     for name in model_names:
@@ -93,7 +113,6 @@ def render_models(catalog_name: str, bundle: dict[str, Any], model_names: list[s
             "name must not equal a shared definition's name or a nested object's path name "
             "(e.g. `shipmentVessel` next to `shipment` with a nested `vessel`): rename it"
         )
-    return source
 
 
 def _declared_properties(schema: dict[str, Any]) -> set[str] | None:
