@@ -481,6 +481,20 @@ CASES = [
         id="bad-context-names",
     ),
     pytest.param(
+        {"a.yaml": "catalog: t\ncontexts:\n  \"__import__('os')\": {}\n  '1st': {}\n"
+                   "$defs:\n  \"x'); import os; ('\": {type: string}\n"},
+        "schemas/a.yaml:3:3: contexts.__import__('os'): context name \"__import__('os')\" "
+        "contains '('; context names are Python module names: lowercase ASCII "
+        "letters, digits and underscores, starting with a letter (e.g. tracking)\n"
+        "schemas/a.yaml:4:3: contexts.1st: context name '1st' starts with a digit; context "
+        "names are Python module names: lowercase ASCII letters, digits and underscores, "
+        "starting with a letter (e.g. tracking)\n"
+        "schemas/a.yaml:6:3: $defs.x'); import os; (': definition name \"x'); import os; ('\" "
+        "contains \"'\"; names use ASCII letters, digits and underscores and start with a "
+        "letter (e.g. shipmentCreated)",
+        id="hostile-context-and-definition-names",
+    ),
+    pytest.param(
         one("events:\n  a:\n"),
         "schemas/c.yaml:4:5: events.a: expected a mapping, got nothing; write its keys "
         "(payload, producers, ...) indented below its name",
