@@ -73,7 +73,9 @@ def test_compatible_change_passes(repo: Repo) -> None:
     repo.write(cat)
     result = repo.tidings("check", "--against", "main", "-v")
     assert result.returncode == 0, result.stdout
-    assert "info TID-C026 enum-extended" in result.stdout
+    # Allowed by BACKWARD, but old readers may meet the new value: a visible warning.
+    assert "warning TID-C026 enum-extended" in result.stdout
+    assert "info TID-C001 property-added" in result.stdout
 
 
 def test_fail_on_and_formats(repo: Repo) -> None:
@@ -166,3 +168,17 @@ def test_list_rules(repo: Repo) -> None:
     result = repo.tidings("check", "--list-rules")
     assert result.returncode == 0
     assert "TID-C012  property-removed" in result.stdout
+
+
+def test_removed_required_field_under_backward_is_a_visible_warning(repo: Repo) -> None:
+    cat = base()
+    del placed(cat)["properties"]["status"]
+    placed(cat)["required"] = ["orderId"]
+    repo.write(cat)
+    text = repo.tidings("check", "--against", "main")
+    assert text.returncode == 0  # BACKWARD: stored messages still replay
+    assert "warning TID-C007 required-removed" in text.stdout
+    assert "which BACKWARD allows" in text.stdout
+    gh = repo.tidings("check", "--against", "main", "--format", "github")
+    assert "::warning file=schemas/shop.yaml,line=" in gh.stdout
+    assert repo.tidings("check", "--against", "main", "--fail-on", "warning").returncode == 1

@@ -68,11 +68,17 @@ def _change_finding(
             f"compatible, or bump `version` to {message.version + 1} to start a new lineage"
         )
         severity = Severity.ERROR
+    elif broken:
+        message_text = (
+            f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. It breaks "
+            f"{', '.join(sorted(broken))} compatibility ({'; '.join(_MEANING[d] for d in sorted(broken))}), "
+            f"which {message.compatibility} allows"
+        )
+        severity = Severity.INFO if str(message.compatibility) == "NONE" else Severity.WARNING
     else:
-        allowed = ", ".join(sorted(broken)) or "no direction"
         message_text = (
             f"{message.kind} {message.name!r} payload {where}: {change.rule.summary} "
-            f"(breaks {allowed}; allowed by {message.compatibility})"
+            "(compatible both ways)"
         )
         severity = Severity.INFO
     return Finding(
