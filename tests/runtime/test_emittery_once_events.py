@@ -302,6 +302,37 @@ async def test_a_consumer_blocked_in_anext_gets_later_events() -> None:
     await iterator.aclose()
 
 
+@pytest.mark.parametrize("end", ["aclose", "clear_listeners"])
+async def test_two_consumers_of_one_iterator_share_its_events_and_both_end(end: str) -> None:
+    """`__anext__` ends with StopAsyncIteration once the iterator is closed or cleared, for
+    every consumer waiting in it, not only the last one to call it; no event is lost or
+    delivered twice."""
+    bus = Emittery()
+    iterator = bus.events("🦄")
+    got: dict[str, list[Any]] = {"A": [], "B": []}
+    ended: list[str] = []
+
+    async def consume(tag: str) -> None:
+        async for event in iterator:
+            got[tag].append(event.data)
+        ended.append(tag)
+
+    with anyio.fail_after(5):  # a TimeoutError here means a consumer was never woken
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(consume, "A")
+            tg.start_soon(consume, "B")
+            for i in range(4):
+                await anyio.wait_all_tasks_blocked()
+                await bus.emit("🦄", i)
+            await anyio.wait_all_tasks_blocked()
+            if end == "aclose":
+                await iterator.aclose()
+            else:
+                bus.clear_listeners()
+    assert sorted(ended) == ["A", "B"]
+    assert sorted(got["A"] + got["B"]) == [0, 1, 2, 3]
+
+
 async def test_iterator_created_after_a_listener_receives_the_same_emit() -> None:
     """Emittery's 'return() called during emit': closing the iterator from a listener of the
     very emit that fed it unsubscribes it, and `__anext__` then ends (the buffer is dropped)."""
