@@ -42,3 +42,10 @@ main.add_command(generate_command)
 from tidings.checker._cli import check as check_command  # noqa: E402
 
 main.add_command(check_command)
+
+from tidings._log_cli import db_group, emit_command, log_command, replay_command  # noqa: E402
+
+main.add_command(emit_command)
+main.add_command(log_command)
+main.add_command(replay_command)
+main.add_command(db_group)

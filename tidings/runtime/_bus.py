@@ -47,6 +47,13 @@ class Subscriber:
     retry: RetryPolicy | None
 
 
+class EmitError(ExceptionGroup[Exception]):
+    """The listener errors of one `EventBus.emit` (flat, like Emittery's); `emitted` is the
+    message that was emitted (and stored), so its id can be found in the log."""
+
+    emitted: Message[Any]
+
+
 def backoff(policy: RetryPolicy, attempt: int) -> float:
     """Seconds to wait after failed attempt `attempt` (1-based): exponential, capped at
     `max_delay`, with full jitter (uniform in [0, delay)) when the policy asks for it."""
@@ -255,7 +262,9 @@ class EventBus(Emittery):
             finally:
                 current_event.reset(token)
             if errors:
-                raise ExceptionGroup(f"{len(errors)} listener(s) of {name!r} failed", errors)
+                error = EmitError(f"{len(errors)} listener(s) of {name!r} failed", errors)
+                error.emitted = message
+                raise error
         return message
 
     async def emit_serial(self, name: str, data: Any = None, /, *, producer: str | None = None) -> None:
@@ -530,7 +539,7 @@ class EventBus(Emittery):
 
     async def replay(
         self, message_id: UUID | str, subscriber: str | None = None, *, wait: bool = True,
-        timeout: float | None = None, progress: Callable[[int], object] | None = None,
+        timeout: float | None = None, progress: Callable[[int, int], object] | None = None,
     ) -> list[Delivery]:
         """Run the deliveries of one message again (only `subscriber`'s when given; never a
         running one): they go back to `pending` with a fresh retry budget and this bus (or any
@@ -544,7 +553,7 @@ class EventBus(Emittery):
     async def replay_failed(
         self, subscriber: str | None = None, since: datetime | None = None, name: str | None = None,
         *, wait: bool = True, timeout: float | None = None,
-        progress: Callable[[int], object] | None = None,
+        progress: Callable[[int, int], object] | None = None,
     ) -> list[Delivery]:
         """Run every `failed` or `dead` delivery again (filtered by subscriber, by the time of the
         failure `since`, by message name), as `replay` does."""
@@ -562,7 +571,7 @@ class EventBus(Emittery):
 
     async def _after_reset(
         self, keys: list[tuple[UUID, str]], wait: bool, timeout: float | None,
-        progress: Callable[[int], object] | None,
+        progress: Callable[[int, int], object] | None,
     ) -> list[Delivery]:
         assert self.store is not None
         self._wake_claims()
@@ -574,9 +583,9 @@ class EventBus(Emittery):
                     rows = await self.store.deliveries(remaining)
                     ran = {(r.message_id, r.subscriber) for r in rows
                            if r.status not in open_statuses and r.attempts > 0}
-                    if ran and progress is not None:
-                        progress(len(ran))
                     remaining = [k for k in remaining if k not in ran]
+                    if progress is not None:
+                        progress(len(keys) - len(remaining), len(keys))
                     if remaining:
                         await anyio.sleep(0.05)
         return await self.store.deliveries(keys)
