@@ -262,6 +262,13 @@ async def test_once_announces_its_own_subscription() -> None:
 # --- debug -------------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _no_global_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep a global debug switch (Emittery's `isDebugEnabled`, e.g. from DEBUG=*) out of the
+    per-instance assertions below."""
+    monkeypatch.setattr(Emittery, "is_debug_enabled", False, raising=False)
+
+
 class Recorder:
     """A debug logger that insists on being called positionally."""
 

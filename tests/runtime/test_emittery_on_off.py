@@ -8,6 +8,7 @@ listeners taking one `Event(name, data)`.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 from typing import Any
 
@@ -167,6 +168,26 @@ async def test_empty_string_is_a_valid_event_name() -> None:
     await bus.emit("")
     assert calls == [1]
     assert bus.listener_count("") == 1
+
+
+class Names(enum.StrEnum):
+    SHIPMENT_CREATED = "shipmentCreated"
+    SHIPMENT_DEPARTED = "shipmentDeparted"
+
+
+async def test_str_enum_members_are_names_equal_to_their_values() -> None:
+    """Event names are `str`: a StrEnum member is one, and names the same event as its value."""
+    bus = Emittery()
+    received: list[str] = []
+    bus.on(Names.SHIPMENT_CREATED, lambda event: received.append(f"enum {event.data}"))
+    bus.on("shipmentCreated", lambda event: received.append(f"str {event.data}"))
+    bus.on([Names.SHIPMENT_DEPARTED], lambda event: received.append(f"list {event.data}"))
+    await bus.emit("shipmentCreated", 1)
+    await bus.emit(Names.SHIPMENT_CREATED, 2)
+    await bus.emit_serial("shipmentDeparted", 3)
+    assert received == ["enum 1", "str 1", "enum 2", "str 2", "list 3"]
+    assert bus.listener_count(Names.SHIPMENT_CREATED) == 2
+    assert bus.listener_count("shipmentDeparted") == 1
 
 
 # --- kinds of listeners --------------------------------------------------------------------
