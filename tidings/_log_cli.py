@@ -155,8 +155,9 @@ _DB = click.option("--db", "db", metavar="URL", help="The event log: sqlite:///f
 @click.argument("payload")
 @_APP
 @click.option("--producer", help="Stored as the message's producer.")
-@click.option("--wait", "wait", type=float, default=30.0, show_default=True,
-              help="Seconds to wait for the background deliveries' first outcome.")
+@click.option("--wait", "wait", type=float, default=10.0, show_default=True,
+              help="Seconds to wait for every delivery to succeed or go dead (retries included);"
+                   " what is still failed then is retried by the next bus that starts.")
 def emit_command(name: str, payload: str, app: str | None, producer: str | None, wait: float) -> None:
     """Validate PAYLOAD (JSON) against the catalog, store and dispatch it through the app's bus,
     and print the message id and every delivery's outcome (exit 1 if one failed).
@@ -215,7 +216,7 @@ async def _settled(store: Store, message_id: UUID, wait: float) -> list[Delivery
         while True:
             entries = await store.log(message_id=message_id, limit=1)
             rows = list(entries[0].deliveries) if entries else []
-            if all(r.status not in ("pending", "running") for r in rows):
+            if all(r.status in ("succeeded", "dead") for r in rows):
                 return rows
             await anyio.sleep(0.05)
     entries = await store.log(message_id=message_id, limit=1)
