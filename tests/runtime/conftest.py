@@ -14,7 +14,9 @@ HANG_LIMIT = 120.0  # seconds; a correct emitter finishes each test in milliseco
 @pytest.fixture(autouse=True)
 def _hang_guard() -> Iterator[None]:
     """Dump every thread's stack and exit if one test hangs, instead of blocking CI forever."""
-    faulthandler.dump_traceback_later(HANG_LIMIT, exit=True, file=sys.__stderr__)
+    stream = sys.__stderr__
+    assert stream is not None
+    faulthandler.dump_traceback_later(HANG_LIMIT, exit=True, file=stream)
     try:
         yield
     finally:

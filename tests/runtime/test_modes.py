@@ -20,12 +20,12 @@ from typing import Any
 import anyio
 import pytest
 
-from tidings.runtime import Emittery, Event
+from tidings.runtime import Emittery, Event, Mode
 
 pytestmark = pytest.mark.anyio
 
 GUARD = 10  # deadlock guard only, never asserted on
-BACKGROUND = ["async", "serial"]
+BACKGROUND: list[Mode] = ["async", "serial"]
 
 
 def noop(event: Event[Any]) -> None:
@@ -90,7 +90,7 @@ async def test_sync_mode_errors_still_reach_the_publisher_inside_the_block() -> 
 @pytest.mark.parametrize("method", ["emit", "emit_serial"])
 @pytest.mark.parametrize("mode", BACKGROUND)
 async def test_background_mode_on_an_emitter_not_started_says_how_to_start_it(
-    mode: str, method: str
+    mode: Mode, method: str
 ) -> None:
     bus = Emittery()
     bus.on("go", noop, mode=mode)  # subscribing is allowed at any time
@@ -99,7 +99,7 @@ async def test_background_mode_on_an_emitter_not_started_says_how_to_start_it(
 
 
 @pytest.mark.parametrize("mode", BACKGROUND)
-async def test_background_mode_after_the_block_raises_runtime_error(mode: str) -> None:
+async def test_background_mode_after_the_block_raises_runtime_error(mode: Mode) -> None:
     bus = Emittery()
     received: list[Any] = []
     bus.on("go", lambda event: received.append(event.data), mode=mode)
@@ -115,7 +115,7 @@ async def test_background_mode_after_the_block_raises_runtime_error(mode: str) -
 
 
 @pytest.mark.parametrize("mode", BACKGROUND)
-async def test_events_that_reach_no_background_listener_need_no_start(mode: str) -> None:
+async def test_events_that_reach_no_background_listener_need_no_start(mode: Mode) -> None:
     """Only an emit that reaches a background listener needs the emitter started."""
     bus = Emittery()
     received: list[str] = []
@@ -126,7 +126,7 @@ async def test_events_that_reach_no_background_listener_need_no_start(mode: str)
 
 
 @pytest.mark.parametrize("mode", BACKGROUND)
-async def test_subscribing_before_the_block_then_emitting_inside_works(mode: str) -> None:
+async def test_subscribing_before_the_block_then_emitting_inside_works(mode: Mode) -> None:
     bus = Emittery()
     received: list[Any] = []
     bus.on("go", lambda event: received.append(event.data), mode=mode)
@@ -195,7 +195,7 @@ async def test_async_mode_listener_errors_are_logged_and_never_reach_the_publish
         async with Emittery() as bus:
             bus.on("shipmentCreated", exploding_async_listener, mode="async")
             bus.on("shipmentCreated", after, mode="async")
-            assert await bus.emit("shipmentCreated", 1) is None
+            assert await bus.emit("shipmentCreated", 1) is None  # type: ignore[func-returns-value]
             await done.wait()
             await bus.emit("shipmentCreated", 2)  # the emitter keeps working
     errors = tidings_errors(caplog)
@@ -322,7 +322,7 @@ async def test_serial_queue_goes_on_after_a_failed_delivery(
         async with Emittery() as bus:
             bus.on("crmSync", flaky_serial_listener, mode="serial")
             for i in range(4):
-                assert await bus.emit("crmSync", i) is None
+                assert await bus.emit("crmSync", i) is None  # type: ignore[func-returns-value]
     assert received == [0, 2, 3]
     errors = tidings_errors(caplog)
     assert len(errors) == 1, [record_text(r) for r in errors]
@@ -338,7 +338,7 @@ async def test_serial_queue_goes_on_after_a_failed_delivery(
 async def test_leaving_the_block_drains_every_pending_delivery() -> None:
     received: dict[str, list[Any]] = {"async": [], "serial": []}
 
-    def make(mode: str) -> Any:
+    def make(mode: Mode) -> Any:
         async def listener(event: Event[Any]) -> None:
             for _ in range(5):
                 await anyio.sleep(0)
@@ -428,7 +428,7 @@ async def test_mixed_modes_in_one_emit() -> None:
 
 
 @pytest.mark.parametrize("mode", BACKGROUND)
-async def test_any_kind_of_background_listener_may_use_scopes_and_locks(mode: str) -> None:
+async def test_any_kind_of_background_listener_may_use_scopes_and_locks(mode: Mode) -> None:
     lock = anyio.Lock()
     log: list[Any] = []
 
@@ -454,7 +454,7 @@ async def test_any_kind_of_background_listener_may_use_scopes_and_locks(mode: st
 
 
 @pytest.mark.parametrize("mode", BACKGROUND)
-async def test_unsubscribing_a_background_listener(mode: str) -> None:
+async def test_unsubscribing_a_background_listener(mode: Mode) -> None:
     received: list[Any] = []
     delivered = anyio.Event()
 
@@ -474,7 +474,7 @@ async def test_unsubscribing_a_background_listener(mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", BACKGROUND)
-async def test_an_emit_refused_for_not_being_started_delivers_nothing(mode: str) -> None:
+async def test_an_emit_refused_for_not_being_started_delivers_nothing(mode: Mode) -> None:
     """The RuntimeError is the whole outcome: no sync listener ran, no iterator got the event,
     so emitting again once started does not deliver it twice."""
     bus = Emittery()
