@@ -856,3 +856,29 @@ async def test_cancelling_emit_reaches_listeners_inside_a_nested_emit() -> None:
     bus.on("outer", lambda event: cancelled.append("usable"))
     await bus.emit("outer")
     assert cancelled == ["inner", "usable"]
+
+
+async def test_listeners_may_use_worker_threads() -> None:
+    """Blocking work via `anyio.to_thread` (and back via `anyio.from_thread`) from listeners
+    started in the publisher's task and from those started after a suspended one."""
+    bus = Emittery()
+    log: list[str] = []
+
+    def blocking(tag: str) -> str:
+        anyio.from_thread.run(anyio.sleep, 0)
+        return tag
+
+    def make(tag: str) -> Any:
+        async def listener(event: Event[Any]) -> None:
+            log.append(await anyio.to_thread.run_sync(blocking, tag))
+
+        return listener
+
+    for tag in ("first", "second", "third"):
+        bus.on("go", make(tag))
+    bus.on_any(make("any"))
+    with anyio.fail_after(GUARD):
+        await bus.emit("go")
+        await bus.emit_serial("go")
+    assert sorted(log) == sorted(["first", "second", "third", "any"] * 2)
+    assert log[4:] == ["first", "second", "third", "any"]

@@ -296,6 +296,13 @@ async def test_debug_is_off_by_default() -> None:
     assert logger.calls == []
 
 
+async def test_debug_options_take_name_enabled_logger_in_that_order() -> None:
+    logger = Recorder()
+    bus = Emittery(debug=DebugOptions("positional", True, logger))
+    bus.on("test", noop)
+    assert logger.calls == [("subscribe", "positional", "test", None)]
+
+
 async def test_debug_logs_subscribe_positionally() -> None:
     bus, logger = debug_bus()
     bus.on("test", noop)
