@@ -392,6 +392,23 @@ async def test_any_event_yields_every_event_in_order() -> None:
         await iterator.__anext__()
 
 
+async def test_any_event_closed_by_an_any_listener_during_emit_ends() -> None:
+    """Emittery's 'anyEvent() - return() called during emit'."""
+    bus = Emittery()
+    holder: list[Any] = []
+
+    async def closes_iterator(event: Event[Any]) -> None:
+        await holder[0].aclose()
+
+    bus.on_any(closes_iterator)
+    holder.append(bus.any_event())
+    assert bus.listener_count() == 2
+    await bus.emit("🦄", "🌈")
+    assert bus.listener_count() == 1
+    with pytest.raises(StopAsyncIteration):
+        await holder[0].__anext__()
+
+
 async def test_any_event_in_async_for_with_aclosing() -> None:
     bus = Emittery()
     received: list[tuple[str, Any]] = []
