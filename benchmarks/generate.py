@@ -41,6 +41,30 @@ open(sys.argv[2], "w", encoding="utf-8").write(source)
 """
 
 
+PHASES = """
+import sys, time
+t0 = time.perf_counter()
+import tidings.cli
+from tidings.catalog import load_catalog
+from tidings.generator import _render
+t1 = time.perf_counter()
+catalog = load_catalog(sys.argv[1])
+t2 = time.perf_counter()
+models = _render.render_models
+timing = {}
+def timed_models(*args):
+    start = time.perf_counter()
+    try:
+        return models(*args)
+    finally:
+        timing["models"] = time.perf_counter() - start
+_render.render_models = timed_models
+_render.render_package(catalog)
+t3 = time.perf_counter()
+print(t1 - t0, t2 - t1, timing["models"], t3 - t2 - timing["models"])
+"""
+
+
 def synthetic_catalog(directory: Path) -> None:
     """Write `catalog.yaml` (500 events) and `common.yaml` (the shared definitions)."""
     contexts = [f"context{i}" for i in range(10)]
@@ -149,6 +173,10 @@ def main() -> None:
         theirs = best(
             [python, "-c", DATAMODEL_ONLY, str(work / "bundle.json"), str(work / "models.py")]
         )
+        phases = [
+            float(x)
+            for x in timed([python, "-c", PHASES, str(schemas)])[1].stdout.split()
+        ]
         noop = best([python, "-m", "tidings", "generate", "--schemas", str(schemas), "--out", str(out)])
         models = (out / "synthetic" / "models.py").read_text()
         lines = sum(len(p.read_text().splitlines()) for p in (out / "synthetic").rglob("*.py"))
@@ -168,6 +196,11 @@ def main() -> None:
     print(f"generate --check on the example          {check[0]:7.3f} s  {check[1]:7.3f} s    <= 1 s")
     print(f"generate --check --force on the example  {check_forced[0]:7.3f} s  {check_forced[1]:7.3f} s")
     print(f"(python startup + import tidings.cli     {startup[0]:7.3f} s)")
+    print(
+        "phases of one full run (in one process): import tidings.cli + generator "
+        f"{phases[0]:.3f} s, load_catalog {phases[1]:.3f} s, datamodel-code-generator "
+        f"{phases[2]:.3f} s, templates + checks {phases[3]:.3f} s"
+    )
 
 
 if __name__ == "__main__":
