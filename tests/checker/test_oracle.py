@@ -35,6 +35,9 @@ def test_compatible_verdicts_hold_on_instances(data: st.DataObject) -> None:
     ({"oneOf": [{"type": "object", "properties": {}, "additionalProperties": False}, {}]},
      {"oneOf": [{"anyOf": [{"type": "object", "properties": {},
                             "additionalProperties": False}, {}]}, {}]}),
+    # Found by the oracle: an enum next to a const narrows it, even to nothing.
+    ({"const": "k"}, {"const": "k", "enum": ["x"]}),
+    ({"const": "k"}, {"const": "k", "enum": [1, 2, None]}),
 ])
 def test_regressions_found_by_the_oracle(old: dict[str, object], new: dict[str, object]) -> None:
     from tidings.checker import is_compatible

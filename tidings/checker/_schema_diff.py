@@ -137,11 +137,14 @@ def _covers(wide: set[str], narrow: set[str]) -> bool:
 
 
 def _values(s: dict[str, Any]) -> list[Any] | None:
+    """The values `const` and `enum` allow together (None when neither constrains)."""
+    enum = list(s["enum"]) if isinstance(s.get("enum"), list) else None
     if "const" in s:
+        const = _canon(s["const"])
+        if enum is not None and all(_canon(v) != const for v in enum):
+            return []
         return [s["const"]]
-    if "enum" in s and isinstance(s["enum"], list):
-        return list(s["enum"])
-    return None
+    return enum
 
 
 def _fraction(x: Any) -> Fraction | None:
