@@ -34,6 +34,8 @@ async def emit_shipment_delayed(
     """Emit the event `shipmentDelayed` from the tracking context.
 
     Superseded by trackingUpdated; kept until every consumer has moved.
+
+    Deprecated: the catalog marks `shipmentDelayed` deprecated; move to its successor.
     """
     await bus.emit("shipmentDelayed", data, producer="tracking")
 

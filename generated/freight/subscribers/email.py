@@ -357,6 +357,8 @@ def on_shipment_delayed(
 
     Superseded by trackingUpdated; kept until every consumer has moved.
 
+    Deprecated: the catalog marks `shipmentDelayed` deprecated; move to its successor.
+
     Returns the handler unchanged.
     """
 
