@@ -175,10 +175,20 @@ def test_settings_come_from_pyproject(
     tmp_path: Path, run_cli: RunCli, write_catalog: WriteCatalog, catalog_doc: Callable[..., Any]
 ) -> None:
     write_catalog(catalog_doc(), directory=tmp_path / "catalogs")
-    (tmp_path / "pyproject.toml").write_text('[tool.tidings]\nschemas = "catalogs"\nout = "src"\n')
-    result = run_cli("generate", cwd=tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.tidings]\nschemas = "catalogs"\n\n[tool.tidings.generate]\nout = "src"\n'
+    )
+    (tmp_path / "app").mkdir()
+    result = run_cli("generate", cwd=tmp_path / "app")  # the nearest pyproject.toml above
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "src" / "shop" / "bus.py").is_file()
+
+    (tmp_path / "pyproject.toml").write_text('[tool.tidings.generate]\noutput = "src"\n')
+    wrong = run_cli("generate", cwd=tmp_path)
+    assert wrong.returncode == 2
+    assert "unknown key(s) in [tool.tidings.generate]: output; use schemas, out, templates" in (
+        wrong.stderr
+    )
 
 
 def test_templates_override_the_builtin_ones(

@@ -6,36 +6,57 @@ import os
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import click
 
 from tidings._errors import UserError
 
 
-def _pyproject_settings() -> dict[str, Any]:
-    path = Path("pyproject.toml")
-    if not path.is_file():
+def _find_pyproject(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _pyproject_settings() -> dict[str, Path]:
+    """`schemas` from `[tool.tidings]` (shared with `tidings check`), then `schemas`, `out` and
+    `templates` from `[tool.tidings.generate]`, as paths relative to the nearest pyproject.toml."""
+    path = _find_pyproject(Path.cwd())
+    if path is None:
         return {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UserError(f"pyproject.toml: {exc}; fix the file or run elsewhere") from None
-    settings = data.get("tool", {}).get("tidings", {})
-    if not isinstance(settings, dict):
-        raise UserError("pyproject.toml: [tool.tidings] must be a table")
+        raise UserError(f"{path}: cannot read it as TOML ({exc}); fix the file") from None
+    tool = data.get("tool", {}).get("tidings", {})
+    generate = tool.get("generate", {}) if isinstance(tool, dict) else None
+    if not isinstance(tool, dict) or not isinstance(generate, dict):
+        raise UserError(f"{path}: [tool.tidings] and [tool.tidings.generate] must be tables")
+    unknown = sorted(set(generate) - {"schemas", "out", "templates"})
+    if unknown:
+        raise UserError(
+            f"{path}: unknown key(s) in [tool.tidings.generate]: {', '.join(unknown)}; "
+            "use schemas, out, templates"
+        )
+    values = {"schemas": tool["schemas"]} if "schemas" in tool else {}
+    values.update(generate)
+    settings: dict[str, Path] = {}
+    for key, value in values.items():
+        if not isinstance(value, str):
+            raise UserError(f"{path}: {key} in [tool.tidings] must be a path string")
+        settings[key] = path.parent / value
     return settings
 
 
 def _setting(flag: Path | None, key: str, default: str | None) -> Path | None:
-    """Flag, then `[tool.tidings]` in pyproject.toml, then `TIDINGS_<KEY>`, then the default."""
+    """Flag, then pyproject.toml, then `TIDINGS_<KEY>`, then the default."""
     if flag is not None:
         return flag
-    value = _pyproject_settings().get(key)
-    if value is not None:
-        if not isinstance(value, str):
-            raise UserError(f"pyproject.toml: [tool.tidings] {key} must be a string path")
-        return Path(value)
+    from_file = _pyproject_settings().get(key)
+    if from_file is not None:
+        return from_file
     env = os.environ.get(f"TIDINGS_{key.upper()}")
     if env:
         return Path(env)
