@@ -164,6 +164,23 @@ def test_hostile_names_are_rejected_with_exit_2(
         assert not (tmp_path / "out").exists()
 
 
+def test_hostile_catalog_and_context_names_are_rejected_with_exit_2(
+    tmp_path: Path, run_cli: RunCli, write_catalog: WriteCatalog, catalog_doc: Callable[..., Any]
+) -> None:
+    bad_catalog = catalog_doc(name="os; import sys")
+    bad_context = catalog_doc()
+    bad_context["contexts"]["b'); __import__('os"] = {}
+    bad_context["events"]["orderPlaced"]["consumers"] = ["b'); __import__('os"]
+    for document, fragment in ((bad_catalog, "os; import sys"), (bad_context, "__import__")):
+        schemas = write_catalog(document)
+        result = run_cli("generate", "--schemas", str(schemas), "--out", str(tmp_path / "out"))
+        assert result.returncode == 2, result.stdout
+        assert fragment in result.stderr
+        assert "catalog0.yaml:" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert not (tmp_path / "out").exists()
+
+
 def test_missing_schema_directory_is_a_usage_error(tmp_path: Path, run_cli: RunCli) -> None:
     result = run_cli("generate", "--schemas", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
     assert result.returncode == 2
