@@ -7,6 +7,7 @@ import logging
 import os
 import random
 import socket
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -52,6 +53,15 @@ class EmitError(ExceptionGroup[Exception]):
     message that was emitted (and stored), so its id can be found in the log."""
 
     emitted: Message[Any]
+
+
+def uuid7() -> UUID:
+    """A new time-ordered UUID (RFC 9562 version 7): message ids sort by emit time (to the
+    millisecond), which keeps the log's indexes append-only."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)
+    return UUID(int=value)
 
 
 def backoff(policy: RetryPolicy, attempt: int) -> float:
@@ -232,7 +242,7 @@ class EventBus(Emittery):
             correlation, causation = cause.correlation_id or cause.id, cause.id
         else:
             correlation, causation = None, None
-        message_id = uuid4()
+        message_id = uuid7()
         return Message(
             name, payload, id=message_id, version=spec.version, correlation_id=correlation or message_id,
             causation_id=causation, emitted_at=datetime.now(UTC), producer=producer,
@@ -543,8 +553,9 @@ class EventBus(Emittery):
     ) -> list[Delivery]:
         """Run the deliveries of one message again (only `subscriber`'s when given; never a
         running one): they go back to `pending` with a fresh retry budget and this bus (or any
-        bus sharing the store) runs them. With `wait`, returns their rows once each has run
-        (succeeded, failed or dead), else at once."""
+        bus sharing the store) runs them. With `wait`, returns their rows once each succeeded
+        or went dead (retries included) or `timeout` passed, else at once; `progress(done,
+        total)` is called as they finish."""
         message_id = message_id if isinstance(message_id, UUID) else UUID(str(message_id))
         store = self._started_store("replay")
         keys = await store.reset(message_id=message_id, subscriber=subscriber)
@@ -575,17 +586,19 @@ class EventBus(Emittery):
     ) -> list[Delivery]:
         assert self.store is not None
         self._wake_claims()
+        done: dict[tuple[UUID, str], Delivery] = {}
         if wait and keys:
-            open_statuses: tuple[Status, ...] = ("pending", "running")
+            final: tuple[Status, ...] = ("succeeded", "dead")
             with anyio.move_on_after(timeout):
-                remaining = list(keys)
-                while remaining:
-                    rows = await self.store.deliveries(remaining)
-                    ran = {(r.message_id, r.subscriber) for r in rows
-                           if r.status not in open_statuses and r.attempts > 0}
-                    remaining = [k for k in remaining if k not in ran]
+                while len(done) < len(keys):
+                    for row in await self.store.deliveries([k for k in keys if k not in done]):
+                        if row.status in final:
+                            done[(row.message_id, row.subscriber)] = row
                     if progress is not None:
-                        progress(len(keys) - len(remaining), len(keys))
-                    if remaining:
+                        progress(len(done), len(keys))
+                    if len(done) < len(keys):
                         await anyio.sleep(0.05)
-        return await self.store.deliveries(keys)
+        rest = {(r.message_id, r.subscriber): r
+                for r in await self.store.deliveries([k for k in keys if k not in done])}
+        found = [done.get(k) or rest.get(k) for k in keys]
+        return [row for row in found if row is not None]

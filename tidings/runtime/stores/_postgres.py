@@ -34,9 +34,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             causation_id uuid,
             producer text
         )""",
-        "CREATE INDEX messages_emitted_at ON messages (emitted_at)",
         "CREATE INDEX messages_correlation_id ON messages (correlation_id)",
-        "CREATE INDEX messages_name ON messages (name)",
         """CREATE TABLE deliveries (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             message_id uuid NOT NULL REFERENCES messages (id),
@@ -51,8 +49,6 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             updated_at timestamptz NOT NULL DEFAULT now(),
             UNIQUE (message_id, subscriber)
         )""",
-        "CREATE INDEX deliveries_open ON deliveries (subscriber, id)"
-        " WHERE status IN ('pending', 'running', 'failed')",
         "CREATE INDEX deliveries_status ON deliveries (status, updated_at)",
         f"""CREATE FUNCTION tidings_notify_pending() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN

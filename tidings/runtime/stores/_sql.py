@@ -468,13 +468,12 @@ class SqlStore(Store):
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         sql = (
             f"SELECT id, name, version, {self.payload_column}, emitted_at, correlation_id, causation_id,"
-            f" producer FROM messages{clause} ORDER BY emitted_at DESC, id LIMIT ?"
+            f" producer FROM messages{clause} ORDER BY id DESC LIMIT ?"
         )
 
         def body(cur: Cursor) -> list[LogEntry]:
             cur.execute(self._sql(sql), [*params, limit])
-            messages = [self._message(r) for r in cur.fetchall()]
-            messages.reverse()
+            messages = sorted((self._message(r) for r in cur.fetchall()), key=lambda m: m.emitted_at)
             rows: dict[UUID, list[Delivery]] = {}
             ids = [self._db_uuid(m.id) for m in messages]
             for start in range(0, len(ids), 500):

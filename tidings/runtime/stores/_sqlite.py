@@ -27,9 +27,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             causation_id TEXT,
             producer TEXT
         )""",
-        "CREATE INDEX messages_emitted_at ON messages (emitted_at)",
         "CREATE INDEX messages_correlation_id ON messages (correlation_id)",
-        "CREATE INDEX messages_name ON messages (name)",
         """CREATE TABLE deliveries (
             id INTEGER PRIMARY KEY,
             message_id TEXT NOT NULL REFERENCES messages (id),
@@ -44,8 +42,6 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
             updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now')),
             UNIQUE (message_id, subscriber)
         )""",
-        "CREATE INDEX deliveries_open ON deliveries (subscriber, id)"
-        " WHERE status IN ('pending', 'running', 'failed')",
         "CREATE INDEX deliveries_status ON deliveries (status, updated_at)",
     ),
 }
