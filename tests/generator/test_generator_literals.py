@@ -15,7 +15,9 @@ from tidings._errors import UserError
 from tidings.generator._literals import (
     LINE_LENGTH,
     ascii_string_tokens,
+    doc_text,
     docstring,
+    docstring_block,
     identifier,
     py_str,
     py_str_wrapped,
@@ -58,6 +60,17 @@ def test_docstrings_cannot_be_escaped(value: str) -> None:
     assert words.split() == value.expandtabs(4).split() or "\\" in value or not value.isascii() or (
         any(ord(c) < 32 for c in value)
     )
+
+
+@given(any_text, st.sampled_from([0, 4, 8]))
+def test_docstring_blocks_are_one_statement(value: str, indent: int) -> None:
+    block = docstring_block(doc_text(value), indent)
+    source = f"class C:\n{block}" if indent else block
+    tree = ast.parse(source if indent else source + "x = 1\n")
+    body = tree.body[0].body if indent else tree.body[:1]  # type: ignore[attr-defined]
+    assert len(body) == 1 and isinstance(body[0], ast.Expr)
+    assert isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)
+    assert all(len(line) <= LINE_LENGTH for line in source.splitlines())
 
 
 @given(st.recursive(

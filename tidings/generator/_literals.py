@@ -169,6 +169,19 @@ def doc_wrap(text: str, indent: int) -> Code:
     return Code(body + "\n")
 
 
+def docstring_block(text: str, indent: int) -> Code:
+    """A whole docstring indented by `indent`, quotes included, from escaped text (`doc_wrap`
+    rules): one line when it fits, else the closing quotes on their own line. Ends with a
+    newline (a template's leading spaces before the block tag are stripped)."""
+    body = doc_wrap(text, indent).rstrip("\n")
+    if body.endswith('"') and not body.endswith('\\"'):
+        body = body[:-1] + '\\"'
+    pad = " " * indent
+    if "\n" not in body and indent + 6 + len(body) <= LINE_LENGTH:
+        return Code(f'{pad}"""{body}"""\n')
+    return Code(f'{pad}"""{body}\n{pad}"""\n')
+
+
 def docstring(value: str, indent: int) -> Code:
     """The body of a docstring showing the catalog text `value` (`doc_text`, then `doc_wrap`)."""
     return doc_wrap(doc_text(value), indent)

@@ -12,6 +12,7 @@ from tidings.generator._literals import (
     Code,
     doc_text,
     doc_wrap,
+    docstring_block,
     identifier,
     py_str,
     py_str_wrapped,
@@ -53,7 +54,8 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
 
     Filters: `str` (a string literal; `str(indent)` wraps long ones), `py` (any JSON-like
     literal), `ident` (a checked identifier), `doctext` (text escaped for a docstring) and the
-    block filter `doc(indent)` (re-flows a docstring body). Anything else interpolated raw is
+    block filters `doc(indent)` (re-flows a docstring body) and `docstring(indent)` (the same,
+    with the quotes). Anything else interpolated raw is
     an error.
     """
     loaders: list[jinja2.BaseLoader] = []
@@ -75,6 +77,7 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
         ident=identifier,
         doctext=doc_text,
         doc=doc_wrap,
+        docstring=docstring_block,
     )
     return env
 

@@ -2,7 +2,6 @@
 
 Core server: shipments, documents, quotes
 
-
 Use a decorator with the bus and a mode (`"sync"`, `"async"` or `"serial"`):
 
     @on_<message>(bus, mode="serial")
@@ -39,8 +38,7 @@ __all__ = [
 
 
 class DocumentAnalyzedHandler(Protocol):
-    """A handler of the event `documentAnalyzed`, sync or async.
-    """
+    """A handler of the event `documentAnalyzed`, sync or async."""
 
     def __call__(
         self, message: Message[models.DocumentAnalyzed], /
@@ -86,8 +84,7 @@ def on_document_analyzed(
 
 
 class ShipmentArrivedHandler(Protocol):
-    """A handler of the event `shipmentArrived`, sync or async.
-    """
+    """A handler of the event `shipmentArrived`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentArrived], /
@@ -133,8 +130,7 @@ def on_shipment_arrived(
 
 
 class ShipmentDepartedHandler(Protocol):
-    """A handler of the event `shipmentDeparted`, sync or async.
-    """
+    """A handler of the event `shipmentDeparted`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentDeparted], /
@@ -180,8 +176,7 @@ def on_shipment_departed(
 
 
 class TaskCompletedHandler(Protocol):
-    """A handler of the event `taskCompleted`, sync or async.
-    """
+    """A handler of the event `taskCompleted`, sync or async."""
 
     def __call__(
         self, message: Message[models.TaskCompleted], /
@@ -227,8 +222,7 @@ def on_task_completed(
 
 
 class TrackingUpdatedHandler(Protocol):
-    """A handler of the event `trackingUpdated`, sync or async.
-    """
+    """A handler of the event `trackingUpdated`, sync or async."""
 
     def __call__(
         self, message: Message[models.TrackingUpdated], /

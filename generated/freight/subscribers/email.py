@@ -2,7 +2,6 @@
 
 Sends every email
 
-
 Use a decorator with the bus and a mode (`"sync"`, `"async"` or `"serial"`):
 
     @on_<message>(bus, mode="serial")
@@ -45,8 +44,7 @@ __all__ = [
 
 
 class EMAILSendBookingRequestAskedEmailCommandHandler(Protocol):
-    """A handler of the command `EMAIL_SendBookingRequestAskedEmailCommand`, sync or async.
-    """
+    """A handler of the command `EMAIL_SendBookingRequestAskedEmailCommand`, sync or async."""
 
     def __call__(
         self, message: Message[models.EMAILSendBookingRequestAskedEmailCommand], /
@@ -93,8 +91,7 @@ def on_email_send_booking_request_asked_email_command(
 
 
 class EMAILSendDocumentEmailCommandHandler(Protocol):
-    """A handler of the command `EMAIL_SendDocumentEmailCommand`, sync or async.
-    """
+    """A handler of the command `EMAIL_SendDocumentEmailCommand`, sync or async."""
 
     def __call__(
         self, message: Message[models.EMAILSendDocumentEmailCommand], /
@@ -140,8 +137,7 @@ def on_email_send_document_email_command(
 
 
 class DocumentUploadedHandler(Protocol):
-    """A handler of the event `documentUploaded`, sync or async.
-    """
+    """A handler of the event `documentUploaded`, sync or async."""
 
     def __call__(
         self, message: Message[models.DocumentUploaded], /
@@ -188,8 +184,7 @@ def on_document_uploaded(
 
 
 class QuoteAcceptedHandler(Protocol):
-    """A handler of the event `quoteAccepted`, sync or async.
-    """
+    """A handler of the event `quoteAccepted`, sync or async."""
 
     def __call__(
         self, message: Message[models.QuoteAccepted], /
@@ -235,8 +230,7 @@ def on_quote_accepted(
 
 
 class ShipmentCancelledHandler(Protocol):
-    """A handler of the event `shipmentCancelled`, sync or async.
-    """
+    """A handler of the event `shipmentCancelled`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentCancelled], /
@@ -282,8 +276,7 @@ def on_shipment_cancelled(
 
 
 class ShipmentCreatedHandler(Protocol):
-    """A handler of the event `shipmentCreated`, sync or async.
-    """
+    """A handler of the event `shipmentCreated`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentCreated], /
@@ -329,8 +322,7 @@ def on_shipment_created(
 
 
 class ShipmentDelayedHandler(Protocol):
-    """A handler of the event `shipmentDelayed`, sync or async.
-    """
+    """A handler of the event `shipmentDelayed`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentDelayed], /
@@ -378,8 +370,7 @@ def on_shipment_delayed(
 
 
 class ShipmentDepartedHandler(Protocol):
-    """A handler of the event `shipmentDeparted`, sync or async.
-    """
+    """A handler of the event `shipmentDeparted`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentDeparted], /

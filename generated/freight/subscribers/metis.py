@@ -2,7 +2,6 @@
 
 AI service that reads documents
 
-
 Use a decorator with the bus and a mode (`"sync"`, `"async"` or `"serial"`):
 
     @on_<message>(bus, mode="serial")
@@ -33,8 +32,7 @@ __all__ = [
 
 
 class METISAnalyzeDocumentCommandHandler(Protocol):
-    """A handler of the command `METIS_AnalyzeDocumentCommand`, sync or async.
-    """
+    """A handler of the command `METIS_AnalyzeDocumentCommand`, sync or async."""
 
     def __call__(
         self, message: Message[models.METISAnalyzeDocumentCommand], /
@@ -80,8 +78,7 @@ def on_metis_analyze_document_command(
 
 
 class DocumentUploadedHandler(Protocol):
-    """A handler of the event `documentUploaded`, sync or async.
-    """
+    """A handler of the event `documentUploaded`, sync or async."""
 
     def __call__(
         self, message: Message[models.DocumentUploaded], /

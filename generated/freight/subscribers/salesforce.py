@@ -2,7 +2,6 @@
 
 CRM sync; its API takes no concurrent calls
 
-
 Use a decorator with the bus and a mode (`"sync"`, `"async"` or `"serial"`):
 
     @on_<message>(bus, mode="serial")
@@ -41,8 +40,7 @@ __all__ = [
 
 
 class SALESFORCESyncAccountCommandHandler(Protocol):
-    """A handler of the command `SALESFORCE_SyncAccountCommand`, sync or async.
-    """
+    """A handler of the command `SALESFORCE_SyncAccountCommand`, sync or async."""
 
     def __call__(
         self, message: Message[models.SALESFORCESyncAccountCommand], /
@@ -88,8 +86,7 @@ def on_salesforce_sync_account_command(
 
 
 class QuoteAcceptedHandler(Protocol):
-    """A handler of the event `quoteAccepted`, sync or async.
-    """
+    """A handler of the event `quoteAccepted`, sync or async."""
 
     def __call__(
         self, message: Message[models.QuoteAccepted], /
@@ -135,8 +132,7 @@ def on_quote_accepted(
 
 
 class ShipmentArrivedHandler(Protocol):
-    """A handler of the event `shipmentArrived`, sync or async.
-    """
+    """A handler of the event `shipmentArrived`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentArrived], /
@@ -182,8 +178,7 @@ def on_shipment_arrived(
 
 
 class ShipmentCancelledHandler(Protocol):
-    """A handler of the event `shipmentCancelled`, sync or async.
-    """
+    """A handler of the event `shipmentCancelled`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentCancelled], /
@@ -229,8 +224,7 @@ def on_shipment_cancelled(
 
 
 class ShipmentCreatedHandler(Protocol):
-    """A handler of the event `shipmentCreated`, sync or async.
-    """
+    """A handler of the event `shipmentCreated`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentCreated], /
@@ -276,8 +270,7 @@ def on_shipment_created(
 
 
 class ShipmentDepartedHandler(Protocol):
-    """A handler of the event `shipmentDeparted`, sync or async.
-    """
+    """A handler of the event `shipmentDeparted`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentDeparted], /

@@ -2,7 +2,6 @@
 
 The operators' task lists
 
-
 Use a decorator with the bus and a mode (`"sync"`, `"async"` or `"serial"`):
 
     @on_<message>(bus, mode="serial")
@@ -41,8 +40,7 @@ __all__ = [
 
 
 class DocumentAnalyzedHandler(Protocol):
-    """A handler of the event `documentAnalyzed`, sync or async.
-    """
+    """A handler of the event `documentAnalyzed`, sync or async."""
 
     def __call__(
         self, message: Message[models.DocumentAnalyzed], /
@@ -88,8 +86,7 @@ def on_document_analyzed(
 
 
 class DocumentUploadedHandler(Protocol):
-    """A handler of the event `documentUploaded`, sync or async.
-    """
+    """A handler of the event `documentUploaded`, sync or async."""
 
     def __call__(
         self, message: Message[models.DocumentUploaded], /
@@ -136,8 +133,7 @@ def on_document_uploaded(
 
 
 class ShipmentArrivedHandler(Protocol):
-    """A handler of the event `shipmentArrived`, sync or async.
-    """
+    """A handler of the event `shipmentArrived`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentArrived], /
@@ -183,8 +179,7 @@ def on_shipment_arrived(
 
 
 class ShipmentCancelledHandler(Protocol):
-    """A handler of the event `shipmentCancelled`, sync or async.
-    """
+    """A handler of the event `shipmentCancelled`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentCancelled], /
@@ -230,8 +225,7 @@ def on_shipment_cancelled(
 
 
 class ShipmentCreatedHandler(Protocol):
-    """A handler of the event `shipmentCreated`, sync or async.
-    """
+    """A handler of the event `shipmentCreated`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentCreated], /
@@ -277,8 +271,7 @@ def on_shipment_created(
 
 
 class ShipmentDepartedHandler(Protocol):
-    """A handler of the event `shipmentDeparted`, sync or async.
-    """
+    """A handler of the event `shipmentDeparted`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentDeparted], /

@@ -2,7 +2,6 @@
 
 Follows carriers and vessels
 
-
 Use a decorator with the bus and a mode (`"sync"`, `"async"` or `"serial"`):
 
     @on_<message>(bus, mode="serial")
@@ -33,8 +32,7 @@ __all__ = [
 
 
 class ResyncTrackingHandler(Protocol):
-    """A handler of the command `resyncTracking`, sync or async.
-    """
+    """A handler of the command `resyncTracking`, sync or async."""
 
     def __call__(
         self, message: Message[models.ResyncTracking], /
@@ -80,8 +78,7 @@ def on_resync_tracking(
 
 
 class ShipmentCancelledHandler(Protocol):
-    """A handler of the event `shipmentCancelled`, sync or async.
-    """
+    """A handler of the event `shipmentCancelled`, sync or async."""
 
     def __call__(
         self, message: Message[models.ShipmentCancelled], /
