@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,36 @@ def test_bad_input_is_one_readable_line_and_exit_2(
     assert result.returncode == 2, result.stdout + result.stderr
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_serving_bus_picks_up_an_admins_update_and_stops_on_sigterm(app: dict[str, str]) -> None:
+    down = {**app, "SMTP_DOWN": "1"}
+    result = tidings(down, "emit", "EMAIL_Ask", SHIPMENT, "--app", "freight_app:bus")
+    assert result.returncode == 1 and "dead" in result.stdout
+    message_id = result.stdout.split()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-c", "import anyio, freight_app; anyio.run(freight_app.bus.serve)"],
+        env=app, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        # What an admin tool (Retool) does: flip the dead delivery back to pending.
+        with sqlite3.connect(app["APP_DB"]) as conn:
+            conn.execute("UPDATE deliveries SET status = 'pending', attempts = 0 WHERE message_id = ?",
+                         (message_id,))
+        deadline = time.monotonic() + 15
+        status = "pending"
+        while status != "succeeded" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            with sqlite3.connect(app["APP_DB"]) as conn:
+                [(status,)] = conn.execute(
+                    "SELECT status FROM deliveries WHERE message_id = ?", (message_id,)
+                ).fetchall()
+        assert status == "succeeded"
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=15)
+        assert server.returncode == 0, stderr
+        assert "SIGTERM received: shutting down gracefully" in stderr
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()

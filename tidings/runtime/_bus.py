@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import signal
 import socket
 import time
 import traceback
@@ -437,6 +438,21 @@ class EventBus(Emittery):
             finally:
                 self._stopped = None
         return await super().__aexit__(exc_type, exc, tb)
+
+    async def serve(self, signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)) -> None:
+        """Run the bus (retries, recovery, replays set in SQL) until one of `signals` arrives,
+        then shut down gracefully, as leaving `async with bus:` does. Call it from the main thread."""
+        if self._tg is not None:
+            await self._until_signal(signals)
+            return
+        async with self:
+            await self._until_signal(signals)
+
+    async def _until_signal(self, signals: Sequence[signal.Signals]) -> None:
+        with anyio.open_signal_receiver(*signals) as received:
+            async for signum in received:
+                log.warning("%s received: shutting down gracefully", signal.Signals(signum).name)
+                return
 
     async def _wait_idle(self) -> None:
         while self._outstanding:
