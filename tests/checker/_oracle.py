@@ -215,7 +215,8 @@ def check_verdicts(draw: st.DrawFn, old: dict[str, Any], new: dict[str, Any],
             if not _satisfiable(view):
                 continue
             validator = Draft202012Validator(reader)
-            writer_validator = Draft202012Validator(view)
+            # The producer view only removes values: an instance must fit the writer as written.
+            writer_validators = [Draft202012Validator(view), Draft202012Validator(writer)]
             strategy = from_schema(view)
             for _ in range(samples):
                 try:
@@ -223,8 +224,8 @@ def check_verdicts(draw: st.DrawFn, old: dict[str, Any], new: dict[str, Any],
                 except Exception:  # unsatisfiable writer schema: nothing to send
                     STATS["unsatisfiable writers"] += 1
                     break
-                if not writer_validator.is_valid(instance):
-                    STATS["generator glitches (instance invalid for its own schema)"] += 1
+                if not all(v.is_valid(instance) for v in writer_validators):
+                    STATS["instances outside the writer, skipped"] += 1
                     continue
                 STATS["instances validated"] += 1
                 if not validator.is_valid(instance):
