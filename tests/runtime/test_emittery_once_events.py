@@ -68,6 +68,25 @@ async def test_once_subscribes_when_called_like_emitterys_promise() -> None:
     assert bus.listener_count("🐶") == 0
 
 
+async def test_a_pending_once_awaited_by_two_tasks_resolves_both() -> None:
+    """`once()` returns a subscribed awaitable "like Emittery's promise" (see the test above):
+    like a promise (or an asyncio Future), every task awaiting it gets the event."""
+    bus = Emittery()
+    waiter = bus.once("🦄")
+    got: list[tuple[int, Event[Any]]] = []
+
+    async def wait(tag: int) -> None:
+        got.append((tag, await waiter))
+
+    with anyio.fail_after(5):  # a TimeoutError here means an awaiter was never woken
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(wait, 1)
+            tg.start_soon(wait, 2)
+            await anyio.wait_all_tasks_blocked()
+            await bus.emit("🦄", "🌈")
+    assert sorted(got) == [(1, Event("🦄", "🌈")), (2, Event("🦄", "🌈"))]
+
+
 async def test_once_with_several_names_resolves_on_any_of_them() -> None:
     bus = Emittery()
     with anyio.fail_after(GUARD):
