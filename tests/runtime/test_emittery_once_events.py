@@ -221,6 +221,24 @@ async def test_events_in_async_for_then_aclose_unsubscribes_and_ends() -> None:
         await iterator.__anext__()
 
 
+async def test_after_a_bare_break_the_same_iterator_goes_on_where_it_stopped() -> None:
+    bus = Emittery()
+    iterator = bus.events("🦄")
+    for i in range(4):
+        await bus.emit("🦄", i)
+    seen: list[Any] = []
+    async for event in iterator:
+        seen.append(event.data)
+        if event.data == 1:
+            break
+    async for event in iterator:
+        seen.append(event.data)
+        if event.data == 3:
+            break
+    assert seen == [0, 1, 2, 3]
+    await iterator.aclose()
+
+
 async def test_events_with_several_names() -> None:
     bus = Emittery()
     iterator = bus.events(["🦄", "🐶"])
