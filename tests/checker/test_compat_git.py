@@ -208,8 +208,17 @@ def test_history_lists_distinct_versions_newest_first(repo: Repo) -> None:
     (repo.root / "README").write_text("x")
     repo.commit(None, "not the catalog")
     history, skipped = load_git_history(repo.root / "schemas", "HEAD")
-    assert [b.label for b in history] == [f"HEAD@{c2[:10]}", f"HEAD@{c1[:10]}"]
+    # The version at HEAD (c2's) is the baseline itself, so history starts below it.
+    assert c2 != c1 and [b.label for b in history] == [f"HEAD@{c1[:10]}"]
     assert skipped == []
+    # Restricted to messages, a version loads only those whose payload changed since.
+    history, _ = load_git_history(repo.root / "schemas", "HEAD", only={"orderPaid"})
+    assert history == []
+    history, _ = load_git_history(repo.root / "schemas", "HEAD", only={"orderPlaced"})
+    (old,) = history
+    assert old.catalog is not None and list(old.catalog.events) == ["orderPlaced"]
+    assert "note" in old.catalog.events["orderPlaced"].payload["properties"]
+    assert "maxLength" not in old.catalog.events["orderPlaced"].payload["properties"]["note"]
 
 
 def test_baseline_without_catalog_and_bad_ref(repo: Repo) -> None:

@@ -4,10 +4,15 @@ history, or a catalog directory on disk. Git is driven through subprocess (`git 
 
 from __future__ import annotations
 
+import json
 import posixpath
 import subprocess
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from tidings._errors import UserError
 from tidings.catalog import Catalog, CatalogError, load_catalog, load_catalog_texts
@@ -129,9 +134,59 @@ def load_git_baseline(catalog_dir: Path, ref: str) -> Baseline:
         ) from exc
 
 
-def load_git_history(catalog_dir: Path, ref: str) -> tuple[list[Baseline], list[str]]:
-    """Every distinct version of the catalog in the history of `ref` (newest first), for the
-    _TRANSITIVE modes, and the labels of versions skipped because they did not load."""
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _canon(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _prune(texts: dict[str, str], only: Collection[str], seen: set[str]) -> dict[str, str] | None:
+    """The catalog files with only the messages in `only` whose payload (with every file's
+    `$defs`) was not seen in a newer version; None when no message is new. Files that do not
+    parse are returned untouched (the loader then rejects the version)."""
+    parsed: dict[str, Any] = {}
+    for rel, text in texts.items():
+        try:
+            parsed[rel] = yaml.load(text, Loader=_YamlLoader)  # a safe loader (CSafeLoader)
+        except yaml.YAMLError:
+            return texts
+        if not isinstance(parsed[rel], dict):
+            return texts
+    defs = _canon({rel: data.get("$defs") for rel, data in parsed.items()})
+    fresh = False
+    out: dict[str, str] = {}
+    for rel, data in parsed.items():
+        data = dict(data)
+        for section in ("events", "commands"):
+            messages = data.get(section)
+            if not isinstance(messages, dict):
+                continue
+            kept: dict[str, Any] = {}
+            for name, body in messages.items():
+                if name not in only or not isinstance(body, dict):
+                    continue
+                signature = _canon([section, name, body.get("version", 1), body.get("payload"), defs])
+                if signature in seen:
+                    continue
+                seen.add(signature)
+                kept[name] = body
+                fresh = True
+            data[section] = kept
+        out[rel] = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    return out if fresh else None
+
+
+def load_git_history(
+    catalog_dir: Path, ref: str, *, only: Collection[str] | None = None
+) -> tuple[list[Baseline], list[str]]:
+    """Every distinct earlier version of the catalog in the history of `ref` (newest first,
+    the version at `ref` itself excluded: it is the baseline), for the _TRANSITIVE modes, and the
+    labels of versions skipped because they did not load.
+
+    With `only` (message names), each version keeps just those messages whose payload differs
+    from every newer version's, so that a long history loads what changed, not the whole catalog
+    again; versions with nothing new are left out."""
     top, prefix = _repo_prefix(catalog_dir)
     commit = _commit(top, ref)
     args = ["log", "--format=%H", commit]
@@ -142,19 +197,29 @@ def load_git_history(catalog_dir: Path, ref: str) -> tuple[list[Baseline], list[
         raise UserError(f"git log {ref}: {result.stderr.decode().strip()}")
     commits = [c for c in result.stdout.decode().split() if c]
     blobs = _Blobs(top)
-    seen: set[tuple[tuple[str, str], ...]] = set()
+    head_files = _tree_files(top, commit, prefix)
+    seen: set[tuple[tuple[str, str], ...]] = {tuple(sorted(head_files.items()))}
+    seen_messages: set[str] = set()
     out: list[Baseline] = []
     skipped: list[str] = []
     trees = [(c, _tree_files(top, c, prefix)) for c in commits]
-    blobs.read([b for _, files in trees for b in files.values()])
+    blobs.read([b for files in [head_files, *(f for _, f in trees)] for b in files.values()])
+    if only is not None and head_files:
+        _prune({rel: blobs.cache[b] for rel, b in head_files.items()}, only, seen_messages)
     for c, files in trees:
         key = tuple(sorted(files.items()))
         if not files or key in seen:
             continue
         seen.add(key)
         label = f"{ref}@{c[:10]}"
+        texts = {rel: blobs.cache[b] for rel, b in files.items()}
+        if only is not None:
+            pruned = _prune(texts, only, seen_messages)
+            if pruned is None:
+                continue
+            texts = pruned
         try:
-            out.append(Baseline(label, _load(files, blobs, prefix)))
+            out.append(Baseline(label, load_catalog_texts(texts, root=prefix)))
         except CatalogError:
             skipped.append(label)
     return out, skipped

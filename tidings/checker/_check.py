@@ -43,9 +43,11 @@ def run_check(settings: CheckSettings, *, cwd: Path | None = None) -> CheckResul
             note = "the baseline is a directory, which has no git history"
         else:
             baseline = load_git_baseline(catalog_dir, settings.against)
-            if any(is_transitive(m.compatibility) for m in catalog.messages()):
+            transitive = {m.name for m in catalog.messages() if is_transitive(m.compatibility)}
+            if transitive:
                 # Versions that do not load (a broken commit) are skipped.
-                history, _skipped = load_git_history(catalog_dir, settings.against)
+                history, _skipped = load_git_history(catalog_dir, settings.against,
+                                                     only=transitive)
         baseline_label = baseline.label
         findings += compare_catalogs(catalog, baseline, policy=settings.policy,
                                      history=history, history_note=note)
