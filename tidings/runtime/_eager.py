@@ -12,6 +12,7 @@ import asyncio
 import contextvars
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Generator
+from contextvars import Context
 from typing import Any
 
 import anyio
@@ -42,9 +43,11 @@ def start(result: object) -> Suspended | None:
 
 
 @types.coroutine
-def resume(suspended: Suspended) -> Generator[Any, Any, Any]:
-    """Drive a suspended awaitable to the end in the current task (the task that started it)."""
+def resume(suspended: Suspended, ctx: Context) -> Generator[Any, Any, Any]:
+    """Drive a suspended awaitable to the end in the current task (the task that started it),
+    each step in `ctx` (the context it started in)."""
     step, value = suspended
+    run = ctx.run
     while True:
         try:
             sent = yield value
@@ -53,12 +56,12 @@ def resume(suspended: Suspended) -> Generator[Any, Any, Any]:
             raise
         except BaseException as exc:  # cancellation and friends are the listener's to handle
             try:
-                value = step.throw(exc)
+                value = run(step.throw, exc)
             except StopIteration as stop:
                 return stop.value
         else:
             try:
-                value = step.send(sent)
+                value = run(step.send, sent)
             except StopIteration as stop:
                 return stop.value
 

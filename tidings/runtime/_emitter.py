@@ -6,7 +6,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
-from contextvars import ContextVar
+from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, Final, Generic, Literal, Self, TypeVar, get_args
@@ -15,14 +15,19 @@ import anyio
 from anyio.abc import TaskGroup
 
 from tidings.runtime._eager import COROUTINE as _COROUTINE
-from tidings.runtime._eager import Helper, resume, start
+from tidings.runtime._eager import Helper, Suspended, resume, start
 from tidings.runtime._event import Event
 
 log = logging.getLogger("tidings")
 
 current_event: ContextVar[Event[Any] | None] = ContextVar("tidings_current_event", default=None)
-"""The event whose listener is running in this context (set for background deliveries and by
-`EventBus` for every delivery), or None."""
+"""The message whose listener is running in this context, or None: `EventBus` sets it around
+every delivery (sync, async and serial), which is how a message emitted by a handler finds its
+cause. Plain `Emittery` leaves it alone (setting a context variable costs more than an emit)."""
+
+
+def _begin(listener: Listener, event: Event[Any]) -> Suspended | None:
+    return start(listener(event))
 
 Mode = Literal["sync", "async", "serial"]
 """How a subscriber runs: `sync` is awaited by emit; `async` runs in the background; `serial`
@@ -94,7 +99,7 @@ class _Queue:
     __slots__ = ("items", "ready", "serial", "waiting", "wakeup")
 
     def __init__(self, serial: bool) -> None:
-        self.items: deque[tuple[_Sub, Event[Any]]] = deque()
+        self.items: deque[tuple[_Sub, Event[Any], Context]] = deque()
         self.serial = serial
         self.ready = 0  # workers not blocked inside a delivery
         self.waiting = 0  # workers idle on `wakeup`
@@ -158,7 +163,10 @@ class Emittery:
         subs = self._prepare(event, "emit")
         if subs:
             errors: list[Exception] = []
-            await self._run(subs, 0, event, errors)
+            ctx = copy_context()
+            i, suspended = ctx.run(self._start_until_suspended, subs, 0, event, errors)
+            if suspended is not None:
+                await self._go_on(subs, i, suspended, ctx, event, errors)
             if errors:
                 raise ExceptionGroup(f"{len(errors)} listener(s) of {name!r} failed", errors)
 
@@ -173,10 +181,8 @@ class Emittery:
                 result = sub.listener(event)
                 if result is None:
                     continue
-                if type(result) is _COROUTINE:
+                if type(result) is _COROUTINE or hasattr(result, "__await__"):
                     await result
-                elif (suspended := start(result)) is not None:
-                    await resume(suspended)
             elif sub.active:
                 self._enqueue(sub, event)
 
@@ -204,10 +210,34 @@ class Emittery:
     async def _run(
         self, subs: tuple[_Sub, ...], first: int, event: Event[Any], errors: list[Exception]
     ) -> None:
-        # Start subs[first:] in order; the first that suspends stays in this task, the rest go on
-        # in a helper task, so all start in order and run concurrently.
-        last = len(subs) - 1
-        for i in range(first, last + 1):
+        # Start subs[first:] in order in a copy of the publisher's context (what they set does not
+        # leak back); the first that suspends goes on in this task, the rest in a helper task, so
+        # all start in order and run concurrently.
+        ctx = copy_context()
+        i, suspended = ctx.run(self._start_until_suspended, subs, first, event, errors)
+        if suspended is not None:
+            await self._go_on(subs, i, suspended, ctx, event, errors)
+
+    async def _go_on(
+        self, subs: tuple[_Sub, ...], i: int, suspended: Suspended, ctx: Context, event: Event[Any],
+        errors: list[Exception],
+    ) -> None:
+        helper = Helper(self._run, subs, i + 1, event, errors) if i + 1 < len(subs) else None
+        try:
+            await resume(suspended, ctx)
+        except Exception as exc:
+            errors.append(exc)
+        except BaseException:
+            if helper is not None:
+                await helper.join(cancel=True)
+            raise
+        if helper is not None:
+            await helper.join()
+
+    def _start_until_suspended(
+        self, subs: tuple[_Sub, ...], first: int, event: Event[Any], errors: list[Exception]
+    ) -> tuple[int, Suspended | None]:
+        for i in range(first, len(subs)):
             sub = subs[i]
             if not sub.active:
                 continue
@@ -217,33 +247,20 @@ class Emittery:
             try:
                 result = sub.listener(event)
                 if type(result) is _COROUTINE:
-                    if i == last:  # nothing starts after it: await it natively, the cheapest way
-                        await result
-                        return
                     try:
-                        suspended = (result, result.send(None))
+                        return i, (result, result.send(None))
                     except StopIteration:
                         continue
-                elif result is None or (suspended := start(result)) is None:  # type: ignore[assignment]
-                    continue
+                if result is not None and (suspended := start(result)) is not None:
+                    return i, suspended
             except Exception as exc:
                 errors.append(exc)
-                continue
-            helper = Helper(self._run, subs, i + 1, event, errors)
-            try:
-                await resume(suspended)
-            except Exception as exc:
-                errors.append(exc)
-            except BaseException:
-                await helper.join(cancel=True)
-                raise
-            await helper.join()
-            return
+        return len(subs), None
 
     def _enqueue(self, sub: _Sub, event: Event[Any]) -> None:
         queue = sub.queue
         assert queue is not None and self._tg is not None
-        queue.items.append((sub, event))
+        queue.items.append((sub, event, copy_context()))
         self._outstanding += 1
         if queue.waiting and queue.wakeup is not None:
             queue.wakeup.set()
@@ -252,17 +269,17 @@ class Emittery:
             self._tg.start_soon(self._work, queue)
 
     async def _work(self, queue: _Queue) -> None:
-        # A background worker: drains `queue`; on async queues another worker takes over while
-        # this one waits inside a suspended delivery, so deliveries overlap without a task each.
+        # A background worker: drains `queue`, each delivery in the context `emit` had; on async
+        # queues another worker takes over while this one waits inside a suspended delivery, so
+        # deliveries overlap without a task each.
         items = queue.items
         while True:
             while items:
-                sub, event = items.popleft()
-                token = current_event.set(event)
+                sub, event, ctx = items.popleft()
                 try:  # a queued delivery was accepted: it runs even if its listener left since
-                    suspended = start(sub.listener(event))
+                    suspended = ctx.run(_begin, sub.listener, event)
                     if suspended is not None and queue.serial:
-                        await resume(suspended)
+                        await resume(suspended, ctx)
                     elif suspended is not None:
                         queue.ready -= 1
                         if items and not queue.ready:
@@ -270,14 +287,13 @@ class Emittery:
                             assert self._tg is not None
                             self._tg.start_soon(self._work, queue)
                         try:
-                            await resume(suspended)
+                            await resume(suspended, ctx)
                         finally:
                             queue.ready += 1
                 except Exception as exc:
                     log.error("%s listener %r failed on %r", sub.mode, sub.listener, event.name,
                               exc_info=exc)
                 finally:
-                    current_event.reset(token)
                     self._outstanding -= 1
                     if not self._outstanding and self._drained is not None:
                         self._drained.set()
@@ -598,7 +614,8 @@ class Once(Generic[T_co]):
     async def _wait(self) -> T_co:
         try:
             if self._result is None:
-                self._done = anyio.Event()
+                if self._done is None:  # several awaiters share one wakeup
+                    self._done = anyio.Event()
                 await self._done.wait()
         finally:
             self._off()
@@ -637,11 +654,14 @@ class EventIterator(Generic[T_co]):
         while not self._buffer:
             if self._finished or self._closed:
                 raise StopAsyncIteration
-            self._wakeup = anyio.Event()
+            wakeup = self._wakeup
+            if wakeup is None:  # consumers waiting together share one wakeup
+                wakeup = self._wakeup = anyio.Event()
             try:
-                await self._wakeup.wait()
+                await wakeup.wait()
             finally:
-                self._wakeup = None
+                if self._wakeup is wakeup:
+                    self._wakeup = None
         item: T_co = self._buffer.popleft()
         return item
 
