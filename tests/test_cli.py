@@ -9,7 +9,8 @@ import tidings
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tidings", *args], capture_output=True, text=True, check=False)
+    command = [sys.executable, "-m", "tidings", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
 def test_version() -> None:

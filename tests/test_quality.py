@@ -10,7 +10,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _typed_dirs() -> list[str]:
-    return [d for d in ("tidings", "generated", "examples") if (ROOT / d).is_dir() and any((ROOT / d).rglob("*.py"))]
+    dirs = ("tidings", "generated", "examples")
+    return [d for d in dirs if (ROOT / d).is_dir() and any((ROOT / d).rglob("*.py"))]
 
 
 def test_mypy_strict() -> None:

@@ -132,6 +132,11 @@ class Bundler:
         other = _key_of(uri)
         if other in self.broken:
             return None
+        if not other or uri.endswith("/"):
+            return (
+                f"cannot resolve $ref {ref!r}: it names a folder, not a catalog file; write "
+                "'FILE.yaml#/$defs/NAME' relative to this file"
+            )
         if isinstance(exc, NoSuchResource) or other not in self.files:
             rel = posixpath.relpath(other, posixpath.dirname(key) or ".")
             names = [posixpath.relpath(k, posixpath.dirname(key) or ".") for k in self.files]
