@@ -1,7 +1,9 @@
-"""The `tidings` command line (click). Every subcommand lives beside the code it drives."""
+"""The `tidings` command line (click). Every subcommand lives beside the code it drives and is
+imported only when it runs, so `tidings generate` does not pay for the checker or the event log."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -10,9 +12,31 @@ import click
 from tidings import __version__
 from tidings._errors import UserError
 
+_COMMANDS = {
+    "check": "tidings.checker._cli:check",
+    "db": "tidings._log_cli:db_group",
+    "emit": "tidings._log_cli:emit_command",
+    "generate": "tidings.generator._cli:generate_command",
+    "log": "tidings._log_cli:log_command",
+    "replay": "tidings._log_cli:replay_command",
+    "schema": "tidings.catalog._cli:schema_command",
+}
+
 
 class _Group(click.Group):
-    """A click group that turns `UserError` into one readable line and exit code 2."""
+    """A click group with lazily imported subcommands that turns `UserError` into one readable
+    line and exit code 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in _COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = _COMMANDS[cmd_name].split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -29,23 +53,3 @@ def main() -> None:
 
     Exit codes: 0 clean, 1 findings, 2 usage or input error.
     """
-
-
-from tidings.catalog._cli import schema_command  # noqa: E402
-
-main.add_command(schema_command)
-
-from tidings.generator._cli import generate_command  # noqa: E402
-
-main.add_command(generate_command)
-
-from tidings.checker._cli import check as check_command  # noqa: E402
-
-main.add_command(check_command)
-
-from tidings._log_cli import db_group, emit_command, log_command, replay_command  # noqa: E402
-
-main.add_command(emit_command)
-main.add_command(log_command)
-main.add_command(replay_command)
-main.add_command(db_group)
