@@ -87,6 +87,34 @@ async def test_a_pending_once_awaited_by_two_tasks_resolves_both() -> None:
     assert sorted(got) == [(1, Event("🦄", "🌈")), (2, Event("🦄", "🌈"))]
 
 
+async def test_one_awaiter_of_a_pending_once_giving_up_does_not_strand_the_others() -> None:
+    """Cancelling the wait unsubscribes only when nobody else awaits the same `once()`."""
+    bus = Emittery()
+    waiter = bus.once("🦄")
+    got: list[Event[Any]] = []
+    gave_up = anyio.Event()
+
+    async def impatient() -> None:
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await waiter
+        gave_up.set()
+
+    async def patient() -> None:
+        got.append(await waiter)
+
+    with anyio.fail_after(5):  # a TimeoutError here means the patient awaiter was stranded
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(patient)
+            await anyio.wait_all_tasks_blocked()
+            tg.start_soon(impatient)
+            await gave_up.wait()
+            assert bus.listener_count("🦄") == 1
+            await bus.emit("🦄", "🌈")
+    assert got == [Event("🦄", "🌈")]
+    assert bus.listener_count("🦄") == 0
+
+
 async def test_once_with_several_names_resolves_on_any_of_them() -> None:
     bus = Emittery()
     with anyio.fail_after(GUARD):
