@@ -78,38 +78,3 @@ async def test_a_listener_setting_a_context_variable_does_not_leak_into_the_publ
     await bus.emit("go")
     assert request_id.get() == "publisher"
 
-
-async def test_listeners_of_one_emit_do_not_see_each_others_context_changes() -> None:
-    """Each listener starts from the publisher's context, whichever listeners ran before it
-    and whether or not they suspended (as if each were its own task)."""
-    bus = Emittery()
-    seen: list[tuple[str, str]] = []
-
-    def make(tag: str, suspends: bool) -> Any:
-        async def listener(event: Event[Any]) -> None:
-            seen.append((tag, request_id.get()))
-            request_id.set(f"set by {tag}")
-            if suspends:
-                await anyio.sleep(0)
-            seen.append((tag, request_id.get()))
-
-        return listener
-
-    bus.on("go", make("1", False))
-    bus.on("go", make("2", False))
-    bus.on("go", make("3", True))
-    bus.on("go", make("4", False))
-    bus.on("go", make("5", True))
-    bus.on_any(make("any", False))
-    request_id.set("publisher")
-    with anyio.fail_after(GUARD):
-        await bus.emit("go")
-    first_seen: dict[str, str] = {}
-    last_seen: dict[str, str] = {}
-    for tag, value in seen:
-        first_seen.setdefault(tag, value)
-        last_seen[tag] = value
-    assert len(seen) == 12  # every listener ran
-    assert first_seen == dict.fromkeys(["1", "2", "3", "4", "5", "any"], "publisher")
-    assert last_seen == {tag: f"set by {tag}" for tag in first_seen}
-    assert request_id.get() == "publisher"
