@@ -249,3 +249,23 @@ def test_broken_baseline_is_a_user_error(repo: Repo) -> None:
     repo.write(base())
     with pytest.raises(UserError, match="baseline catalog at main"):
         check(repo)
+
+
+def test_baseline_loads_only_what_changed(repo: Repo) -> None:
+    cat = base()
+    placed(cat)["properties"]["note"] = {"type": "string", "maxLength": 9}
+    del cat["commands"]["sendReceipt"]
+    repo.write(cat)
+    current = {"shop.yaml": (repo.root / "schemas" / "shop.yaml").read_text()}
+    baseline = load_git_baseline(repo.root / "schemas", "main", current=current)
+    assert baseline.catalog is not None and baseline.index is not None
+    assert [m.name for m in baseline.catalog.messages()] == ["orderPlaced", "sendReceipt"]
+    assert sorted(baseline.index) == ["orderPaid", "orderPlaced", "sendReceipt"]
+    stub = baseline.index["sendReceipt"]
+    assert (stub.kind, stub.version, stub.file) == ("command", 1, "schemas/shop.yaml")
+    text = repo.git("show", "main:schemas/shop.yaml").splitlines()
+    assert text[stub.line - 1].strip() == "sendReceipt:"
+    assert errors(check(repo)) == [
+        ("max-length-narrowed", "orderPlaced", "/properties/note/maxLength"),
+        ("message-removed", "sendReceipt", None),
+    ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import posixpath
 import subprocess
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,27 @@ from tidings.catalog import Catalog, CatalogError, load_catalog, load_catalog_te
 
 
 @dataclass(frozen=True)
+class MessageStub:
+    """What lineage checks need of a baseline message that was not loaded in full."""
+
+    name: str
+    kind: str
+    version: int
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Baseline:
     """A catalog to compare with: `label` names it in findings (``main``, ``main@1a2b3c4``, a
-    path); `catalog` is None when the catalog did not exist there yet."""
+    path); `catalog` is None when the catalog did not exist there yet.
+
+    When `index` is set, `catalog` holds only the messages whose payload differs from the current
+    catalog's (the others are unchanged by construction) and `index` lists every message."""
 
     label: str
     catalog: Catalog | None
+    index: dict[str, MessageStub] | None = None
 
 
 def _git(args: list[str], cwd: Path, *, input_: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -116,17 +131,38 @@ def _load(files: dict[str, str], blobs: _Blobs, prefix: str) -> Catalog:
     return load_catalog_texts({rel: texts[b] for rel, b in files.items()}, root=prefix)
 
 
-def load_git_baseline(catalog_dir: Path, ref: str) -> Baseline:
+def load_git_baseline(
+    catalog_dir: Path, ref: str, *, current: Mapping[str, str] | None = None
+) -> Baseline:
     """The catalog as it was at git `ref` (a branch, tag or commit).
 
-    Raises `UserError` for an unknown ref, or when the catalog at that ref does not load."""
+    With `current` (the current catalog's files: path relative to the catalog dir -> text), only
+    the messages whose kind, version, payload or shared definitions differ are loaded in full;
+    `Baseline.index` lists them all. Raises `UserError` for an unknown ref, or when the catalog
+    at that ref does not load."""
     top, prefix = _repo_prefix(catalog_dir)
     commit = _commit(top, ref)
     files = _tree_files(top, commit, prefix)
     if not files:
         return Baseline(ref, None)
+    contents = _Blobs(top).read(list(files.values()))
+    texts = {rel: contents[blob] for rel, blob in files.items()}
+    index: dict[str, MessageStub] | None = None
+    parsed = _parse(texts) if current is not None else None
+    current_parsed = _parse(current) if current is not None else None
+    if parsed is not None and current_parsed is not None:
+        unchanged = {sig for *_, sig in _messages(current_parsed)}
+        keep = {(section, name) for _, section, name, sig in _messages(parsed)
+                if sig not in unchanged}
+        index = {
+            name: MessageStub(name, section[:-1], _version(parsed[rel][section][name]),
+                              posixpath.join(prefix, rel) if prefix else rel,
+                              _line_of(texts[rel], name))
+            for rel, section, name, _ in _messages(parsed)
+        }
+        texts = _rebuild(parsed, keep)
     try:
-        return Baseline(ref, _load(files, _Blobs(top), prefix))
+        return Baseline(ref, load_catalog_texts(texts, root=prefix), index)
     except CatalogError as exc:
         raise UserError(
             f"the baseline catalog at {ref} ({commit[:10]}) does not load, so nothing can be "
@@ -135,46 +171,80 @@ def load_git_baseline(catalog_dir: Path, ref: str) -> Baseline:
 
 
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SECTIONS = ("events", "commands")
 
 
 def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _prune(texts: dict[str, str], only: Collection[str], seen: set[str]) -> dict[str, str] | None:
-    """The catalog files with only the messages in `only` whose payload (with every file's
-    `$defs`) was not seen in a newer version; None when no message is new. Files that do not
-    parse are returned untouched (the loader then rejects the version)."""
-    parsed: dict[str, Any] = {}
+def _version(body: Any) -> int:
+    v = body.get("version", 1) if isinstance(body, dict) else 1
+    return v if isinstance(v, int) else 1
+
+
+def _line_of(text: str, name: str) -> int:
+    keys = (f"{name}:", f'"{name}":', f"'{name}':")
+    return next((i for i, line in enumerate(text.splitlines(), 1)
+                 if line.strip().startswith(keys)), 0)
+
+
+def _parse(texts: Mapping[str, str]) -> dict[str, dict[str, Any]] | None:
+    """Each file's YAML data, or None when one does not parse as a mapping (the catalog
+    loader then reports it properly)."""
+    parsed: dict[str, dict[str, Any]] = {}
     for rel, text in texts.items():
         try:
-            parsed[rel] = yaml.load(text, Loader=_YamlLoader)  # a safe loader (CSafeLoader)
+            data = yaml.load(text, Loader=_YamlLoader)  # a safe loader (CSafeLoader)
         except yaml.YAMLError:
-            return texts
-        if not isinstance(parsed[rel], dict):
-            return texts
+            return None
+        if not isinstance(data, dict):
+            return None
+        parsed[rel] = data
+    return parsed
+
+
+def _messages(parsed: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """(file, section, name, signature) per message; equal signatures mean an equal kind,
+    version and resolved payload (the signature covers every file's `$defs`)."""
     defs = _canon({rel: data.get("$defs") for rel, data in parsed.items()})
-    fresh = False
-    out: dict[str, str] = {}
+    out: list[tuple[str, str, str, str]] = []
     for rel, data in parsed.items():
-        data = dict(data)
-        for section in ("events", "commands"):
+        for section in _SECTIONS:
             messages = data.get(section)
             if not isinstance(messages, dict):
                 continue
-            kept: dict[str, Any] = {}
             for name, body in messages.items():
-                if name not in only or not isinstance(body, dict):
-                    continue
-                signature = _canon([section, name, body.get("version", 1), body.get("payload"), defs])
-                if signature in seen:
-                    continue
-                seen.add(signature)
-                kept[name] = body
-                fresh = True
-            data[section] = kept
+                payload = body.get("payload") if isinstance(body, dict) else None
+                out.append((rel, section, str(name),
+                            _canon([section, name, _version(body), payload, defs])))
+    return out
+
+
+def _rebuild(parsed: dict[str, dict[str, Any]], keep: set[tuple[str, str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for rel, data in parsed.items():
+        data = dict(data)
+        for section in _SECTIONS:
+            if isinstance(data.get(section), dict):
+                data[section] = {n: b for n, b in data[section].items() if (section, n) in keep}
         out[rel] = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    return out if fresh else None
+    return out
+
+
+def _prune(texts: dict[str, str], only: Collection[str], seen: set[str]) -> dict[str, str] | None:
+    """The catalog files with only the messages in `only` whose signature was not seen (in a
+    newer version); None when no message is new. Files that do not parse are returned
+    untouched (the loader then rejects the version)."""
+    parsed = _parse(texts)
+    if parsed is None:
+        return texts
+    keep: set[tuple[str, str]] = set()
+    for _, section, name, sig in _messages(parsed):
+        if name in only and sig not in seen:
+            seen.add(sig)
+            keep.add((section, name))
+    return _rebuild(parsed, keep) if keep else None
 
 
 def load_git_history(

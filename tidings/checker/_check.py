@@ -42,7 +42,8 @@ def run_check(settings: CheckSettings, *, cwd: Path | None = None) -> CheckResul
             baseline = load_path_baseline(target)
             note = "the baseline is a directory, which has no git history"
         else:
-            baseline = load_git_baseline(catalog_dir, settings.against)
+            baseline = load_git_baseline(catalog_dir, settings.against,
+                                         current=_catalog_texts(catalog_dir))
             transitive = {m.name for m in catalog.messages() if is_transitive(m.compatibility)}
             if transitive:
                 # Versions that do not load (a broken commit) are skipped.
@@ -70,6 +71,23 @@ def run_check(settings: CheckSettings, *, cwd: Path | None = None) -> CheckResul
     return CheckResult(
         findings=kept, ignored=ignored, catalog=shown_dir, baseline=baseline_label,
         code=code_roots, fail_on=settings.fail_on)
+
+
+def _catalog_texts(catalog_dir: Path) -> dict[str, str] | None:
+    """The current catalog's files (as `load_catalog` finds them), to prune the baseline."""
+    if not catalog_dir.is_dir():
+        return None
+    texts: dict[str, str] = {}
+    for path in sorted(catalog_dir.rglob("*")):
+        rel = path.relative_to(catalog_dir)
+        if path.suffix in (".yaml", ".yml") and path.is_file() and not any(
+            part.startswith(".") for part in rel.parts
+        ):
+            try:
+                texts[rel.as_posix()] = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+    return texts
 
 
 def _shown(path: Path, cwd: Path) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from tidings.catalog import Catalog, Compatibility, MessageDef
 from tidings.checker import _rules as R
-from tidings.checker._baseline import Baseline
+from tidings.checker._baseline import Baseline, MessageStub
 from tidings.checker._findings import Finding, Severity
 from tidings.checker._schema_diff import Policy, SchemaChange, compare_schemas
 from tidings.checker._yaml_lines import locate
@@ -135,24 +135,30 @@ def compare_catalogs(
     if old_catalog is None:
         return findings
     current_names = {m.name for m in current.messages()}
-    for old in old_catalog.messages():
-        if old.name not in current_names:
+    stubs = baseline.index if baseline.index is not None else {
+        m.name: MessageStub(m.name, m.kind, m.version, m.location.file, m.location.line)
+        for m in old_catalog.messages()
+    }
+    for stub in sorted(stubs.values(), key=lambda s: s.name):
+        if stub.name not in current_names:
             findings.append(Finding(
                 R.MESSAGE_REMOVED, Severity.ERROR,
-                f"{old.kind} {old.name!r} exists in {baseline.label} but not here: stored "
+                f"{stub.kind} {stub.name!r} exists in {baseline.label} but not here: stored "
                 "messages can no longer be replayed and its producers and consumers break. "
                 "Keep it (mark it `deprecated: true`), or ignore this finding with a reason",
-                subject=old.name, old=old.name, new=None, file=old.location.file,
-                line=old.location.line, column=old.location.column, baseline=baseline.label))
+                subject=stub.name, old=stub.name, new=None, file=stub.file,
+                line=stub.line or None, baseline=baseline.label))
     for new in current.messages():
-        try:
-            old = old_catalog.message(new.name)
-        except KeyError:
+        if new.name not in stubs:
             file, line, column = _loc(new)
             findings.append(Finding(
                 R.MESSAGE_ADDED, Severity.INFO, f"new {new.kind} {new.name!r}",
                 subject=new.name, file=file, line=line, column=column, baseline=baseline.label))
             continue
+        try:
+            old = old_catalog.message(new.name)
+        except KeyError:  # pruned from the baseline: unchanged since
+            old = new
         direct = compare_message(old, new, baseline.label, policy=policy)
         findings.extend(direct)
         if is_transitive(new.compatibility) and history:
