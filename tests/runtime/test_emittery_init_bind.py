@@ -162,6 +162,16 @@ async def test_inits_of_different_names_are_independent() -> None:
     assert keyboard.log == ["init", "deinit"]
 
 
+async def test_init_for_a_name_that_already_has_listeners_runs_at_once() -> None:
+    bus = Emittery()
+    life = Lifecycle()
+    bus.on("mouse", noop)
+    bus.init("mouse", life.setup)
+    assert life.log == ["init"]
+    bus.off("mouse", noop)
+    assert life.log == ["init", "deinit"]
+
+
 async def test_init_twice_for_a_name_is_a_value_error() -> None:
     bus = Emittery()
     life = Lifecycle()

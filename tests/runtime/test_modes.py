@@ -587,3 +587,58 @@ async def test_a_serial_subscription_to_several_names_is_one_fifo() -> None:
             await bus.emit("shipmentDeparted", 2)
     assert peak[0] == 1
     assert log == ["shipmentCreated 1", "shipmentDeparted 1", "shipmentCreated 2", "shipmentDeparted 2"]
+
+
+@pytest.mark.parametrize("mode", BACKGROUND)
+async def test_a_queued_delivery_runs_even_if_its_listener_unsubscribes_first(mode: Mode) -> None:
+    """README: a delivery queued by `emit` was accepted; unsubscribing stops later ones only."""
+    received: list[Any] = []
+
+    def listener(event: Event[Any]) -> None:
+        received.append(event.data)
+
+    with anyio.fail_after(GUARD):
+        async with Emittery() as bus:
+            bus.on("go", listener, mode=mode)
+            await bus.emit("go", 1)
+            bus.off("go", listener)
+            await bus.emit("go", 2)
+    assert received == [1]
+
+
+async def test_two_serial_subscriptions_of_one_function_share_its_fifo() -> None:
+    """README: one FIFO per listener function, shared by every name it is subscribed to."""
+    log: list[str] = []
+    active = [0]
+    peak = [0]
+
+    async def crm_sync(event: Event[Any]) -> None:
+        active[0] += 1
+        peak[0] = max(peak[0], active[0])
+        await anyio.sleep(0)
+        await anyio.sleep(0)
+        log.append(f"{event.name} {event.data}")
+        active[0] -= 1
+
+    with anyio.fail_after(GUARD):
+        async with Emittery() as bus:
+            bus.on("a", crm_sync, mode="serial")
+            bus.on("b", crm_sync, mode="serial")
+            for i in range(3):
+                await bus.emit("a", i)
+                await bus.emit("b", i)
+    assert peak[0] == 1
+    assert log == [f"{name} {i}" for i in range(3) for name in ("a", "b")]
+
+
+async def test_resubscribing_a_listener_with_another_mode_is_a_value_error() -> None:
+    bus = Emittery()
+    bus.on("go", noop)
+    with pytest.raises(ValueError):
+        bus.on("go", noop, mode="async")
+    with pytest.raises(ValueError):
+        bus.on(["other", "go"], noop, mode="serial")
+    assert bus.listener_count("go") == 1
+    assert bus.listener_count("other") == 0
+    bus.on("go", noop, mode="sync")  # the same mode again: one subscription, no error
+    assert bus.listener_count("go") == 1
