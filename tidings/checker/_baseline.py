@@ -171,6 +171,7 @@ def load_git_baseline(
 
 
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YamlDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _SECTIONS = ("events", "commands")
 
 
@@ -189,15 +190,23 @@ def _line_of(text: str, name: str) -> int:
                  if line.strip().startswith(keys)), 0)
 
 
-def _parse(texts: Mapping[str, str]) -> dict[str, dict[str, Any]] | None:
+def _parse(
+    texts: Mapping[str, str], cache: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]] | None:
     """Each file's YAML data, or None when one does not parse as a mapping (the catalog
-    loader then reports it properly)."""
+    loader then reports it properly). `cache` (text -> data) spares re-parsing the files that
+    did not change between two versions; the data is never mutated."""
     parsed: dict[str, dict[str, Any]] = {}
     for rel, text in texts.items():
-        try:
-            data = yaml.load(text, Loader=_YamlLoader)  # a safe loader (CSafeLoader)
-        except yaml.YAMLError:
-            return None
+        if cache is not None and text in cache:
+            data = cache[text]
+        else:
+            try:
+                data = yaml.load(text, Loader=_YamlLoader)  # a safe loader (CSafeLoader)
+            except yaml.YAMLError:
+                data = None
+            if cache is not None:
+                cache[text] = data
         if not isinstance(data, dict):
             return None
         parsed[rel] = data
@@ -228,15 +237,17 @@ def _rebuild(parsed: dict[str, dict[str, Any]], keep: set[tuple[str, str]]) -> d
         for section in _SECTIONS:
             if isinstance(data.get(section), dict):
                 data[section] = {n: b for n, b in data[section].items() if (section, n) in keep}
-        out[rel] = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        out[rel] = yaml.dump(data, Dumper=_YamlDumper, sort_keys=False, allow_unicode=True)
     return out
 
 
-def _prune(texts: dict[str, str], only: Collection[str], seen: set[str]) -> dict[str, str] | None:
+def _prune(
+    texts: dict[str, str], only: Collection[str], seen: set[str], cache: dict[str, Any]
+) -> dict[str, str] | None:
     """The catalog files with only the messages in `only` whose signature was not seen (in a
     newer version); None when no message is new. Files that do not parse are returned
     untouched (the loader then rejects the version)."""
-    parsed = _parse(texts)
+    parsed = _parse(texts, cache)
     if parsed is None:
         return texts
     keep: set[tuple[str, str]] = set()
@@ -270,12 +281,13 @@ def load_git_history(
     head_files = _tree_files(top, commit, prefix)
     seen: set[tuple[tuple[str, str], ...]] = {tuple(sorted(head_files.items()))}
     seen_messages: set[str] = set()
+    parsed: dict[str, Any] = {}
     out: list[Baseline] = []
     skipped: list[str] = []
     trees = [(c, _tree_files(top, c, prefix)) for c in commits]
     blobs.read([b for files in [head_files, *(f for _, f in trees)] for b in files.values()])
     if only is not None and head_files:
-        _prune({rel: blobs.cache[b] for rel, b in head_files.items()}, only, seen_messages)
+        _prune({rel: blobs.cache[b] for rel, b in head_files.items()}, only, seen_messages, parsed)
     for c, files in trees:
         key = tuple(sorted(files.items()))
         if not files or key in seen:
@@ -284,7 +296,7 @@ def load_git_history(
         label = f"{ref}@{c[:10]}"
         texts = {rel: blobs.cache[b] for rel, b in files.items()}
         if only is not None:
-            pruned = _prune(texts, only, seen_messages)
+            pruned = _prune(texts, only, seen_messages, parsed)
             if pruned is None:
                 continue
             texts = pruned
