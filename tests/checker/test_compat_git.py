@@ -269,3 +269,41 @@ def test_baseline_loads_only_what_changed(repo: Repo) -> None:
         ("max-length-narrowed", "orderPlaced", "/properties/note/maxLength"),
         ("message-removed", "sendReceipt", None),
     ]
+
+
+def test_unchanged_files_are_not_reloaded(repo: Repo) -> None:
+    cat = base()
+    extra = {"events": {"orderShipped": {
+        "producers": ["orders"], "consumers": ["email"],
+        "payload": {"type": "object", "properties": {"orderId": {"$ref": "#/$defs/Id"}}}}},
+        "$defs": {"Id": {"type": "string"}}}
+    repo.write(extra, "more.yaml")
+    repo.commit(cat, "two files")
+    placed(cat)["properties"]["note"] = {"type": "string", "maxLength": 9}
+    repo.write(cat)
+    current = {p.name: p.read_text() for p in (repo.root / "schemas").glob("*.yaml")}
+    baseline = load_git_baseline(repo.root / "schemas", "main", current=current)
+    assert baseline.catalog is not None and baseline.index is not None
+    assert list(baseline.catalog.events) == ["orderPlaced"]
+    assert baseline.unchanged_files == frozenset({"schemas/more.yaml"})
+    found = check(repo)
+    assert errors(found) == [("max-length-narrowed", "orderPlaced", "/properties/note/maxLength")]
+    assert not [f for f in found if f.rule.name == "message-added"]
+    # A change to shared definitions in a changed file: everything is loaded and compared.
+    extra["$defs"]["Id"] = {"type": "string", "maxLength": 5}
+    repo.write(extra, "more.yaml")
+    current = {p.name: p.read_text() for p in (repo.root / "schemas").glob("*.yaml")}
+    baseline = load_git_baseline(repo.root / "schemas", "main", current=current)
+    assert baseline.index is None
+    assert ("max-length-narrowed", "orderShipped", "/properties/orderId/maxLength") in errors(
+        check(repo))
+
+
+def test_strip_messages_keeps_the_rest() -> None:
+    from tidings.checker._baseline import _strip_messages
+
+    text = ("# head\ncatalog: x\nevents:\n  a:\n    payload: {}\n\n  # note\n  b: {}\n"
+            "contexts: {c: {}}\ncommands: {d: {handler: c}}\n$defs:\n  Id: {type: string}\n")
+    assert _strip_messages(text) == (
+        "# head\ncatalog: x\nevents: {}\ncontexts: {c: {}}\ncommands: {}\n"
+        "$defs:\n  Id: {type: string}\n")

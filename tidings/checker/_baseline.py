@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 import subprocess
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -34,12 +35,15 @@ class Baseline:
     """A catalog to compare with: `label` names it in findings (``main``, ``main@1a2b3c4``, a
     path); `catalog` is None when the catalog did not exist there yet.
 
-    When `index` is set, `catalog` holds only the messages whose payload differs from the current
-    catalog's (the others are unchanged by construction) and `index` lists every message."""
+    When `index` is set, `catalog` holds only the messages whose kind, version or payload differ
+    from the current catalog's; `index` lists every message of the files whose text changed, and
+    `unchanged_files` (paths as shown) the files whose text is the same as now: their messages
+    are unchanged."""
 
     label: str
     catalog: Catalog | None
     index: dict[str, MessageStub] | None = None
+    unchanged_files: frozenset[str] = frozenset()
 
 
 def _git(args: list[str], cwd: Path, *, input_: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -148,21 +152,19 @@ def load_git_baseline(
     contents = _Blobs(top).read(list(files.values()))
     texts = {rel: contents[blob] for rel, blob in files.items()}
     index: dict[str, MessageStub] | None = None
-    parsed = _parse(texts) if current is not None else None
-    current_parsed = _parse(current) if current is not None else None
-    if parsed is not None and current_parsed is not None:
-        unchanged = {sig for *_, sig in _messages(current_parsed)}
-        keep = {(section, name) for _, section, name, sig in _messages(parsed)
-                if sig not in unchanged}
-        index = {
-            name: MessageStub(name, section[:-1], _version(parsed[rel][section][name]),
-                              posixpath.join(prefix, rel) if prefix else rel,
-                              _line_of(texts[rel], name))
-            for rel, section, name, _ in _messages(parsed)
-        }
-        texts = _rebuild(parsed, keep)
+    unchanged: frozenset[str] = frozenset()
+    if current is not None:
+        pruned = _prune_against(texts, current, prefix)
+        if pruned is not None:
+            texts, index, unchanged = pruned
     try:
-        return Baseline(ref, load_catalog_texts(texts, root=prefix), index)
+        if index is not None:
+            try:
+                return Baseline(ref, load_catalog_texts(texts, root=prefix), index, unchanged)
+            except CatalogError:
+                pass  # the pruned texts did not load: load the baseline as it is
+        full = {rel: contents[blob] for rel, blob in files.items()}
+        return Baseline(ref, load_catalog_texts(full, root=prefix))
     except CatalogError as exc:
         raise UserError(
             f"the baseline catalog at {ref} ({commit[:10]}) does not load, so nothing can be "
@@ -184,10 +186,86 @@ def _version(body: Any) -> int:
     return v if isinstance(v, int) else 1
 
 
-def _line_of(text: str, name: str) -> int:
-    keys = (f"{name}:", f'"{name}":', f"'{name}':")
-    return next((i for i, line in enumerate(text.splitlines(), 1)
-                 if line.strip().startswith(keys)), 0)
+_KEY_LINE = re.compile(r"""^\s*(["']?)([^"'\s:#][^"':]*)\1\s*:""")
+
+
+def _key_lines(text: str) -> dict[str, int]:
+    """First line (1-based) of every `key:` in a YAML text, for locating removed messages."""
+    lines: dict[str, int] = {}
+    for i, line in enumerate(text.splitlines(), 1):
+        m = _KEY_LINE.match(line)
+        if m:
+            lines.setdefault(m.group(2), i)
+    return lines
+
+
+def _prune_against(
+    texts: dict[str, str], current: Mapping[str, str], prefix: str
+) -> tuple[dict[str, str], dict[str, MessageStub], frozenset[str]] | None:
+    """Keep, of the baseline `texts`, only the messages that differ from `current`; None when
+    that cannot be decided cheaply (shared definitions changed, a file does not parse)."""
+    differing = sorted(rel for rel in set(texts) | set(current) if texts.get(rel) != current.get(rel))
+    base = _parse({rel: texts[rel] for rel in differing if rel in texts})
+    now = _parse({rel: current[rel] for rel in differing if rel in current})
+    if base is None or now is None:
+        return None
+    if any(_canon((base.get(rel) or {}).get("$defs")) != _canon((now.get(rel) or {}).get("$defs"))
+           for rel in differing):
+        return None
+    now_sigs = {(section, name): _canon([_version(body), _payload(body)])
+                for data in now.values() for section, name, body in _bodies(data)}
+    keep: set[tuple[str, str]] = set()
+    index: dict[str, MessageStub] = {}
+    for rel, data in base.items():
+        lines = _key_lines(texts[rel])
+        for section, name, body in _bodies(data):
+            shown = posixpath.join(prefix, rel) if prefix else rel
+            index[name] = MessageStub(name, section[:-1], _version(body), shown, lines.get(name, 0))
+            if now_sigs.get((section, name)) != _canon([_version(body), _payload(body)]):
+                keep.add((section, name))
+    out = dict(texts)
+    out.update(_rebuild(base, keep))
+    unchanged = frozenset(posixpath.join(prefix, rel) if prefix else rel
+                          for rel in texts if rel not in differing)
+    # Files whose text did not change keep no message: theirs are unchanged by construction.
+    for rel in texts:
+        if rel not in differing:
+            out[rel] = _strip_messages(texts[rel])
+    return out, index, unchanged
+
+
+_TOP_KEY = re.compile(r"^[^\s#-]")
+_MESSAGE_BLOCK = re.compile(r"^(events|commands)\s*:")
+
+
+def _strip_messages(text: str) -> str:
+    """The YAML text without its top-level `events:` and `commands:` blocks (block style: a
+    top-level key and the lines indented under it), so that unchanged files load cheaply. If
+    the result does not load, the caller's load fails and the check falls back to a full load."""
+    out: list[str] = []
+    skipping = False
+    for line in text.splitlines(keepends=True):
+        if _TOP_KEY.match(line):
+            skipping = bool(_MESSAGE_BLOCK.match(line))
+            if skipping:
+                out.append(f"{line.split(':', 1)[0].rstrip()}: {{}}\n")
+                continue
+        if not skipping:
+            out.append(line)
+    return "".join(out)
+
+
+def _payload(body: Any) -> Any:
+    return body.get("payload") if isinstance(body, dict) else None
+
+
+def _bodies(data: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    out: list[tuple[str, str, Any]] = []
+    for section in _SECTIONS:
+        messages = data.get(section)
+        if isinstance(messages, dict):
+            out.extend((section, str(name), body) for name, body in messages.items())
+    return out
 
 
 def _parse(

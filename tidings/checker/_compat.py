@@ -149,14 +149,15 @@ def compare_catalogs(
                 subject=stub.name, old=stub.name, new=None, file=stub.file,
                 line=stub.line or None, baseline=baseline.label))
     for new in current.messages():
-        if new.name not in stubs:
+        unchanged = new.location.file in baseline.unchanged_files
+        if new.name not in stubs and not unchanged:
             file, line, column = _loc(new)
             findings.append(Finding(
                 R.MESSAGE_ADDED, Severity.INFO, f"new {new.kind} {new.name!r}",
                 subject=new.name, file=file, line=line, column=column, baseline=baseline.label))
             continue
         try:
-            old = old_catalog.message(new.name)
+            old = new if unchanged else old_catalog.message(new.name)
         except KeyError:  # pruned from the baseline: unchanged since
             old = new
         direct = compare_message(old, new, baseline.label, policy=policy)
