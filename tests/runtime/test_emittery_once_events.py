@@ -398,6 +398,27 @@ async def test_two_consumers_of_one_iterator_share_its_events_and_both_end(end: 
     assert sorted(got["A"] + got["B"]) == [0, 1, 2, 3]
 
 
+async def test_a_consumer_giving_up_does_not_strand_another_consumer() -> None:
+    """One task's `__anext__` timing out must not stop another task's from being woken."""
+    bus = Emittery()
+    iterator = bus.events("🦄")
+    got: list[Event[Any]] = []
+
+    async def patient() -> None:
+        got.append(await iterator.__anext__())
+
+    with anyio.fail_after(5):  # a TimeoutError here means the patient consumer was stranded
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(patient)
+            await anyio.wait_all_tasks_blocked()
+            with anyio.CancelScope() as scope:
+                scope.cancel()
+                await iterator.__anext__()
+            await bus.emit("🦄", "🌈")
+    assert got == [Event("🦄", "🌈")]
+    await iterator.aclose()
+
+
 async def test_iterator_created_after_a_listener_receives_the_same_emit() -> None:
     """Emittery's 'return() called during emit': closing the iterator from a listener of the
     very emit that fed it unsubscribes it, and `__anext__` then ends (the buffer is dropped)."""
