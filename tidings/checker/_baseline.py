@@ -17,6 +17,7 @@ import yaml
 
 from tidings._errors import UserError
 from tidings.catalog import Catalog, CatalogError, load_catalog, load_catalog_texts
+from tidings.checker._yaml_split import SplitFile, digest, split_file
 
 
 @dataclass(frozen=True)
@@ -199,12 +200,48 @@ def _key_lines(text: str) -> dict[str, int]:
     return lines
 
 
+def _prune_against_as_text(
+    texts: dict[str, str], current: Mapping[str, str], differing: list[str], prefix: str
+) -> tuple[dict[str, str], dict[str, MessageStub]] | None:
+    """`_prune_against` on text: entries compared as written; None when a changed file is not
+    plain block-style YAML, or when anything but its messages changed."""
+    if any((rel in texts) != (rel in current) for rel in differing):
+        return None
+    base: dict[str, SplitFile] = {}
+    now: dict[str, SplitFile] = {}
+    for rel in differing:
+        b, n = split_file(texts[rel]), split_file(current[rel])
+        if b is None or n is None or b.frame != n.frame:
+            return None
+        base[rel], now[rel] = b, n
+    now_entries = {(e.section, e.name): e.text for f in now.values() for e in f.entries}
+    keep: set[tuple[str, str]] = set()
+    index: dict[str, MessageStub] = {}
+    out = dict(texts)
+    for rel, split in base.items():
+        shown = posixpath.join(prefix, rel) if prefix else rel
+        for e in split.entries:
+            index[e.name] = MessageStub(e.name, e.section[:-1], e.version, shown, e.line)
+            if now_entries.get((e.section, e.name)) != e.text:
+                keep.add((e.section, e.name))
+        out[rel] = split.rebuild(keep)
+    for rel in texts:
+        if rel not in differing:
+            out[rel] = _strip_messages(texts[rel])
+    return out, index
+
+
 def _prune_against(
     texts: dict[str, str], current: Mapping[str, str], prefix: str
 ) -> tuple[dict[str, str], dict[str, MessageStub], frozenset[str]] | None:
     """Keep, of the baseline `texts`, only the messages that differ from `current`; None when
     that cannot be decided cheaply (shared definitions changed, a file does not parse)."""
     differing = sorted(rel for rel in set(texts) | set(current) if texts.get(rel) != current.get(rel))
+    unchanged = frozenset(posixpath.join(prefix, rel) if prefix else rel
+                          for rel in texts if rel not in differing)
+    quick = _prune_against_as_text(texts, current, differing, prefix)
+    if quick is not None:
+        return quick[0], quick[1], unchanged
     base = _parse({rel: texts[rel] for rel in differing if rel in texts})
     now = _parse({rel: current[rel] for rel in differing if rel in current})
     if base is None or now is None:
@@ -225,8 +262,6 @@ def _prune_against(
                 keep.add((section, name))
     out = dict(texts)
     out.update(_rebuild(base, keep))
-    unchanged = frozenset(posixpath.join(prefix, rel) if prefix else rel
-                          for rel in texts if rel not in differing)
     # Files whose text did not change keep no message: theirs are unchanged by construction.
     for rel in texts:
         if rel not in differing:
@@ -319,12 +354,35 @@ def _rebuild(parsed: dict[str, dict[str, Any]], keep: set[tuple[str, str]]) -> d
     return out
 
 
+def _split_cached(text: str, cache: dict[str, Any]) -> SplitFile | None:
+    key = "split\0" + text
+    if key not in cache:
+        cache[key] = split_file(text)
+    result: SplitFile | None = cache[key]
+    return result
+
+
 def _prune(
     texts: dict[str, str], only: Collection[str], seen: set[str], cache: dict[str, Any]
 ) -> dict[str, str] | None:
     """The catalog files with only the messages in `only` whose signature was not seen (in a
     newer version); None when no message is new. Files that do not parse are returned
     untouched (the loader then rejects the version)."""
+    splits = {rel: _split_cached(text, cache) for rel, text in texts.items()}
+    if all(split is not None for split in splits.values()):
+        frames = digest(*(f"{rel}\0{split.frame}" for rel, split in sorted(splits.items())
+                          if split is not None))
+        keep_text: set[tuple[str, str]] = set()
+        for split in splits.values():
+            assert split is not None
+            for e in split.entries:
+                sig = digest(frames, e.section, e.name, e.text)
+                if e.name in only and sig not in seen:
+                    seen.add(sig)
+                    keep_text.add((e.section, e.name))
+        if not keep_text:
+            return None
+        return {rel: split.rebuild(keep_text) for rel, split in splits.items() if split}
     parsed = _parse(texts, cache)
     if parsed is None:
         return texts
