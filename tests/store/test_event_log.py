@@ -318,13 +318,23 @@ async def test_handlers_see_correlation_and_causation_in_the_log(backend: Backen
     bus = make_bus(backend)
 
     async def ask_email(message: Message[Any]) -> None:
+        if message.data.shipment_id == 2 and message.attempt == 1:
+            raise ConnectionError("retried later, by the background loop")
         await bus.emit("EMAIL_Ask", {"shipmentId": message.data.shipment_id})
 
     bus.on("shipmentCreated", ask_email, name="core", mode="async")
     bus.on("EMAIL_Ask", lambda m: None, name="email")
     async with bus:
         first = await bus.publish("shipmentCreated", {"shipmentId": 1})
-        await bus.publish("shipmentCreated", {"shipmentId": 2})
+        second = await bus.publish("shipmentCreated", {"shipmentId": 2})
+
+        async def retried() -> bool:
+            return len(await read_log(backend, correlation_id=second.id)) == 2
+
+        await eventually(retried)
+    thread = await read_log(backend, correlation_id=second.id)
+    assert [e.message.name for e in thread] == ["shipmentCreated", "EMAIL_Ask"]
+    assert thread[1].message.causation_id == second.id
     thread = await read_log(backend, correlation_id=first.id)
     assert [e.message.name for e in thread] == ["shipmentCreated", "EMAIL_Ask"]
     assert thread[1].message.causation_id == first.id

@@ -18,7 +18,9 @@ from typing import Any, Self
 from uuid import UUID, uuid4
 
 import anyio
+import anyio.abc
 import pydantic
+from anyio.abc import TaskGroup
 
 from tidings.runtime._emitter import (
     DebugOptions,
@@ -113,13 +115,10 @@ class _Runner:
             store.record(Outcome(message.id, self.name, "pending", datetime.now(UTC), attempts_delta=-1))
             return
         while True:
-            scope = anyio.CancelScope()
-            bus._scopes.add(scope)
             try:
-                with scope:
-                    result = self.listener(message)
-                    if hasattr(result, "__await__"):
-                        await result
+                result = self.listener(message)
+                if hasattr(result, "__await__"):
+                    await result
             except Exception as exc:
                 hold = self.mode == "serial" and not raise_errors
                 retry_at = self._failed(message, exc, hold)
@@ -138,11 +137,10 @@ class _Runner:
                 if raise_errors:
                     raise
                 return
-            finally:
-                bus._scopes.discard(scope)
-            if scope.cancelled_caught:
+            except BaseException:
+                # Cancelled (the shutdown timed out, or the caller gave up): run it again later.
                 store.record(Outcome(message.id, self.name, "pending", datetime.now(UTC)))
-                return
+                raise
             store.record(Outcome(message.id, self.name, "succeeded", datetime.now(UTC)))
             return
 
@@ -221,8 +219,8 @@ class EventBus(Emittery):
         self._abandoning = False
         self._stopped: anyio.Event | None = None
         self._claim_wakeup: anyio.Event | None = None
-        self._scopes: set[anyio.CancelScope] = set()
         self._loops_done: list[anyio.Event] = []
+        self._outer_tg: TaskGroup | None = None
 
     # -- validation and messages ---------------------------------------------------------------
 
@@ -397,7 +395,8 @@ class EventBus(Emittery):
         for runner in self._runners.values():
             runner.halted = False
         self._stopped = anyio.Event()
-        assert self._tg is not None
+        outer = self._tg
+        assert outer is not None
         loops = [self._claim_loop, self._renew_loop]
         if self.store.notifies:
             loops.append(self._signal_loop)
@@ -405,8 +404,16 @@ class EventBus(Emittery):
         for loop in loops:
             done = anyio.Event()
             self._loops_done.append(done)
-            self._tg.start_soon(self._until_closing, loop, done)
+            outer.start_soon(self._until_closing, loop, done)
+        # Deliveries run in an inner task group, so a timed-out shutdown can cancel them alone.
+        self._outer_tg = outer
+        self._tg = await outer.start(self._delivery_group)
         return self
+
+    async def _delivery_group(self, *, task_status: anyio.abc.TaskStatus[TaskGroup]) -> None:
+        async with anyio.create_task_group() as inner:
+            task_status.started(inner)
+            await anyio.sleep_forever()
 
     async def _until_closing(self, loop: Callable[[], Any], done: anyio.Event) -> None:
         try:
@@ -427,17 +434,35 @@ class EventBus(Emittery):
             with anyio.move_on_after(self.shutdown_timeout if exc is None else 0):
                 await self._wait_idle()
             self._abandoning = True
-            for scope in list(self._scopes):
-                scope.cancel()
+            inner, self._tg = self._tg, self._outer_tg
+            inner.cancel_scope.cancel()  # the deliveries still running, if any
             with anyio.move_on_after(self.shutdown_timeout):
                 await self._wait_idle()
                 for done in self._loops_done:
                     await done.wait()
+            self._release_queued()
             try:
                 await self.store.close()
             finally:
                 self._stopped = None
         return await super().__aexit__(exc_type, exc, tb)
+
+    def _release_queued(self) -> None:
+        # Deliveries still queued when their workers were cancelled go back to `pending`.
+        assert self.store is not None
+        for queue in (self._async, *self._serial.values()):
+            while queue.items:
+                item = queue.items.popleft()
+                sub, event = item[0], item[1]
+                runner = getattr(sub.listener, "__self__", sub.listener)
+                if isinstance(runner, _Runner) and isinstance(event, Message):
+                    self.store.record(Outcome(event.id, runner.name, "pending", datetime.now(UTC),
+                                              attempts_delta=-1))
+                self._outstanding -= 1
+        if self._outstanding:
+            log.warning("%d deliveries ignored cancellation at shutdown; they stay running until"
+                        " their lease ends", self._outstanding)
+            self._outstanding = 0
 
     async def serve(self, signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)) -> None:
         """Run the bus (retries, recovery, replays set in SQL) until one of `signals` arrives,
@@ -559,7 +584,11 @@ class EventBus(Emittery):
         )
         mode: Mode = "serial" if runner.mode == "serial" else "async"
         queue = self._queue_for(runner, mode)
-        self._enqueue(_Sub(runner.background, mode, queue), message)
+        token = current_event.set(message)  # the delivery runs in a copy of this context
+        try:
+            self._enqueue(_Sub(runner.background, mode, queue), message)
+        finally:
+            current_event.reset(token)
 
     # -- replay --------------------------------------------------------------------------------
 

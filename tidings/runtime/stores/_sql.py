@@ -56,7 +56,17 @@ class _Op:
         return self.result
 
 
-_Append = tuple[StoredMessage, Sequence[str], str, datetime, _Op]
+class _Group:
+    """The appends of one group commit: they share one event, each has its own error slot."""
+
+    __slots__ = ("done", "errors")
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.errors: dict[int, BaseException] = {}
+
+
+_Append = tuple[StoredMessage, Sequence[str], str, datetime]
 
 
 def _keys_clause(keys: Sequence[tuple[UUID, str]]) -> str:
@@ -71,6 +81,7 @@ class SqlStore(Store):
 
     def __init__(self) -> None:
         self._appends: list[_Append] = []
+        self._group = _Group()
         self._outcomes: list[Outcome] = []
         self._calls: list[_Op] = []
         self._wakeup: anyio.Event | None = None
@@ -144,7 +155,9 @@ class SqlStore(Store):
 
     def start(self, task_group: TaskGroup) -> None:
         self._running = True
-        self._writer_scope = anyio.CancelScope()
+        # Shielded: a bus cancels its task group at the end of a timed-out shutdown, and what
+        # was recorded until then must still be committed; `close()` stops the writer.
+        self._writer_scope = anyio.CancelScope(shield=True)
         self._writer_done = anyio.Event()
         task_group.start_soon(self._writer)
 
@@ -192,12 +205,19 @@ class SqlStore(Store):
                         await self._wakeup.wait()
                         continue
                     appends, outcomes, calls = self._appends, self._outcomes, self._calls
+                    group = self._group
                     self._appends, self._outcomes, self._calls = [], [], []
-                    await self._commit_group(appends, outcomes, calls)
+                    self._group = _Group()
+                    try:
+                        await self._commit_group(appends, outcomes, calls, group)
+                    finally:
+                        group.done.set()
         finally:
             self._writer_done.set()
 
-    async def _commit_group(self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op]) -> None:
+    async def _commit_group(
+        self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op], group: _Group
+    ) -> None:
         give_up = anyio.current_time() + self.retry_for
         delay = 0.05
         attempt_calls = calls
@@ -221,17 +241,16 @@ class SqlStore(Store):
                     await anyio.sleep(delay)
                     delay = min(delay * 2, 2.0)
                     continue
-                await self._commit_each(appends, outcomes, attempt_calls, exc)
+                await self._commit_each(appends, outcomes, attempt_calls, group, exc)
                 return
             for op, result in zip(attempt_calls, results, strict=True):
                 op.result = result
                 op.done.set()
-            for append in appends:
-                append[4].done.set()
             return
 
     async def _commit_each(
-        self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op], first: BaseException
+        self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op], group: _Group,
+        first: BaseException,
     ) -> None:
         # A group failed for a reason that is not transient: commit each part alone so one bad
         # write does not fail the others, and hand each caller its own error.
@@ -244,15 +263,14 @@ class SqlStore(Store):
                 )
             except Exception as exc:
                 log.error("%s: %d delivery outcomes not recorded: %s", self, len(outcomes), exc)
-        for append in appends:
+        for index, append in enumerate(appends):
             try:
                 await anyio.to_thread.run_sync(
                     self._transaction, lambda cur, a=append: self._write(cur, [a], [], []),
                     limiter=self._writer_limiter,
                 )
             except Exception as exc:
-                append[4].error = exc
-            append[4].done.set()
+                group.errors[index] = exc
         for op in calls:
             try:
                 op.result = (
@@ -272,11 +290,11 @@ class SqlStore(Store):
             cur.executemany(self._sql(self.insert_message_sql), [
                 (self._db_uuid(m.id), m.name, m.version, m.payload, self._db_time(m.emitted_at),
                  self._db_uuid(m.correlation_id), self._db_uuid(m.causation_id), m.producer)
-                for m, _, _, _, _ in appends
+                for m, _, _, _ in appends
             ])
             rows = [
                 (self._db_uuid(m.id), sub, self._db_time(m.emitted_at), owner, self._db_time(lease))
-                for m, subs, owner, lease, _ in appends
+                for m, subs, owner, lease in appends
                 for sub in subs
             ]
             if rows:
@@ -302,10 +320,12 @@ class SqlStore(Store):
     async def append(
         self, message: StoredMessage, subscribers: Sequence[str], owner: str, lease_until: datetime
     ) -> None:
-        op = _Op()
-        self._appends.append((message, subscribers, owner, lease_until, op))
+        group, index = self._group, len(self._appends)
+        self._appends.append((message, subscribers, owner, lease_until))
         self._kick()
-        await op.wait()
+        await group.done.wait()
+        if index in group.errors:
+            raise group.errors[index]
 
     def record(self, outcome: Outcome) -> None:
         self._outcomes.append(outcome)
