@@ -421,3 +421,27 @@ async def test_fault_injection_every_delivery_ends_succeeded_or_dead_then_replay
         rows = await bus.replay_failed()
         assert len(rows) == counts["dead"] and {r.status for r in rows} == {"succeeded"}
     assert statuses(await read_log(backend)) == Counter(succeeded=900)
+
+
+async def test_observers_get_no_rows_and_unsubscribed_handlers_are_not_claimed(backend: Backend) -> None:
+    bus = make_bus(backend)
+    ran: list[int] = []
+
+    def flaky(message: Message[Any]) -> None:
+        ran.append(message.attempt)
+        raise ConnectionError("down")
+
+    off = bus.on("shipmentCreated", flaky, name="flaky", mode="async")
+    async with bus:
+        first, second = bus.once("shipmentCreated"), bus.once("shipmentCreated")
+        iterator = bus.events("shipmentCreated")
+        await bus.emit_serial("shipmentCreated", {"shipmentId": 1})
+        assert (await first).data.shipment_id == (await second).data.shipment_id == 1
+        assert (await iterator.__anext__()).data.shipment_id == 1
+        await iterator.aclose()
+        await bus.drain()
+        off()  # its failed delivery is not retried by this bus any more
+        await anyio.sleep(0.2)
+    assert ran == [1]
+    [entry] = await read_log(backend)
+    assert [(d.subscriber, d.status) for d in entry.deliveries] == [("flaky", "failed")]

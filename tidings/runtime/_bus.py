@@ -506,7 +506,7 @@ class EventBus(Emittery):
         stopped = self._stopped
         while not self._closing:
             claimed = 0
-            if self._outstanding < self.max_in_flight and self._runners:
+            if self._outstanding < self.max_in_flight and self._live_runners():
                 try:
                     claimed = await self.claim_due()
                 except Exception as exc:
@@ -555,16 +555,21 @@ class EventBus(Emittery):
         assert store is not None and self._tg is not None
         now = datetime.now(UTC)
         claims = await store.claim(
-            self.owner, list(self._runners), now, now + timedelta(seconds=self.lease),
+            self.owner, list(self._live_runners()), now, now + timedelta(seconds=self.lease),
             min(self.claim_batch, self.max_in_flight - self._outstanding),
         )
         for claim in claims:
             self._dispatch(claim)
         return len(claims)
 
+    def _live_runners(self) -> dict[str, _Runner]:
+        """The persisted subscribers still subscribed (`off` and `clear_listeners` end them)."""
+        live = {id(sub.listener) for subs in self._listeners.values() for sub in subs if sub.active}
+        return {name: r for name, r in self._runners.items() if id(r) in live}
+
     def _dispatch(self, claim: Claim) -> None:
         assert self.store is not None
-        runner = self._runners.get(claim.subscriber)
+        runner = self._live_runners().get(claim.subscriber)
         stored = claim.message
         if runner is None or self._tg is None:
             self.store.record(Outcome(stored.id, claim.subscriber, "pending", datetime.now(UTC),
