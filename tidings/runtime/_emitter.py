@@ -585,13 +585,14 @@ class Emittery:
 class Once(Generic[T_co]):
     """The pending result of `once()`: already subscribed; await it for the event, or `off()` it."""
 
-    __slots__ = ("_done", "_emitter", "_names", "_off", "_predicate", "_result")
+    __slots__ = ("_awaiters", "_done", "_emitter", "_names", "_off", "_predicate", "_result")
 
     def __init__(self, emitter: Emittery, names: tuple[str, ...],
                  predicate: Callable[[Any], object] | None) -> None:
         self._predicate = predicate
         self._result: Any = None
         self._done: anyio.Event | None = None
+        self._awaiters = 0
         self._emitter = emitter
         self._names = names
         self._off = emitter.on(names, self._listener)
@@ -612,13 +613,16 @@ class Once(Generic[T_co]):
         return self._wait().__await__()
 
     async def _wait(self) -> T_co:
-        try:
-            if self._result is None:
-                if self._done is None:  # several awaiters share one wakeup
-                    self._done = anyio.Event()
+        if self._result is None:
+            if self._done is None:  # several awaiters share one wakeup
+                self._done = anyio.Event()
+            self._awaiters += 1
+            try:
                 await self._done.wait()
-        finally:
-            self._off()
+            finally:
+                self._awaiters -= 1
+                if not self._awaiters:  # the last awaiter giving up unsubscribes
+                    self._off()
         result: T_co = self._result
         return result
 
@@ -639,13 +643,16 @@ class EventIterator(Generic[T_co]):
     def _put(self, event: Event[Any]) -> None:
         if not self._closed:
             self._buffer.append(event)
-            if self._wakeup is not None:
-                self._wakeup.set()
+            self._wake()
 
     def _finish(self) -> None:
         self._finished = True
+        self._wake()
+
+    def _wake(self) -> None:
         if self._wakeup is not None:
             self._wakeup.set()
+            self._wakeup = None
 
     def __aiter__(self) -> Self:
         return self
@@ -655,13 +662,9 @@ class EventIterator(Generic[T_co]):
             if self._finished or self._closed:
                 raise StopAsyncIteration
             wakeup = self._wakeup
-            if wakeup is None:  # consumers waiting together share one wakeup
+            if wakeup is None:  # consumers waiting together share one wakeup, used up by _wake
                 wakeup = self._wakeup = anyio.Event()
-            try:
-                await wakeup.wait()
-            finally:
-                if self._wakeup is wakeup:
-                    self._wakeup = None
+            await wakeup.wait()
         item: T_co = self._buffer.popleft()
         return item
 
@@ -671,8 +674,7 @@ class EventIterator(Generic[T_co]):
             self._closed = True
             self._buffer.clear()
             self._emitter._remove_iterator(self)
-            if self._wakeup is not None:
-                self._wakeup.set()
+            self._wake()
 
 
 AwaitableListener = Callable[[Any], Awaitable[object]]
