@@ -307,3 +307,13 @@ def test_strip_messages_keeps_the_rest() -> None:
     assert _strip_messages(text) == (
         "# head\ncatalog: x\nevents: {}\ncontexts: {c: {}}\ncommands: {}\n"
         "$defs:\n  Id: {type: string}\n")
+
+
+def test_baseline_without_catalog_is_a_warning(repo: Repo) -> None:
+    repo.git("checkout", "-q", "--orphan", "bare")
+    repo.git("rm", "-q", "-r", "--cached", "schemas")
+    repo.git("commit", "-q", "--allow-empty", "-m", "empty")
+    found = check(repo, against="bare")
+    (f,) = [f for f in found if f.rule.id.startswith("TID-L")]
+    assert (f.rule.name, f.severity, f.baseline) == (
+        "baseline-has-no-catalog", Severity.WARNING, "bare")

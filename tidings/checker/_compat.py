@@ -133,6 +133,11 @@ def compare_catalogs(
     findings: list[Finding] = []
     old_catalog = baseline.catalog
     if old_catalog is None:
+        findings.append(Finding(
+            R.BASELINE_EMPTY, Severity.WARNING,
+            f"{baseline.label} has no catalog files where this catalog is; nothing was compared "
+            "(a new catalog, a moved directory, or the wrong --against?)",
+            baseline=baseline.label, file=current.files[0] if current.files else None))
         return findings
     current_names = {m.name for m in current.messages()}
     stubs = baseline.index if baseline.index is not None else {

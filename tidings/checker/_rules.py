@@ -308,6 +308,10 @@ TRANSITIVE_HISTORY_UNAVAILABLE = _rule(
     "TID-L006", "transitive-history-unavailable",
     "a _TRANSITIVE mode was checked against the baseline only: it has no git history",
     "DESIGN.md section 6: _TRANSITIVE compares with every earlier version in git history")
+BASELINE_EMPTY = _rule(
+    "TID-L007", "baseline-has-no-catalog",
+    "the baseline has no catalog files where the catalog is now: nothing was compared",
+    "DESIGN.md section 6: compatibility against a baseline")
 
 # --- orphans in the catalog ----------------------------------------------------------------------
 EVENT_NOT_CONSUMED = _rule(
