@@ -1,6 +1,6 @@
 """The tidings runtime: the only package generated code imports (needs only anyio and pydantic)."""
 
-from tidings.runtime._bus import EventBus, Subscriber
+from tidings.runtime._bus import EmitError, EventBus, Subscriber
 from tidings.runtime._emitter import (
     LISTENER_ADDED,
     LISTENER_REMOVED,
@@ -14,23 +14,38 @@ from tidings.runtime._emitter import (
 )
 from tidings.runtime._event import Event, Message
 from tidings.runtime._spec import CatalogSpec, Kind, MessageSpec, RetryPolicy
+from tidings.runtime.stores import (
+    MemoryStore,
+    PostgresStore,
+    SQLiteStore,
+    Store,
+    StoreError,
+    open_store,
+)
 
 __all__ = [
     "LISTENER_ADDED",
     "LISTENER_REMOVED",
     "CatalogSpec",
     "DebugOptions",
+    "EmitError",
     "Emittery",
     "Event",
     "EventBus",
     "EventIterator",
     "Kind",
+    "MemoryStore",
     "ListenerChange",
     "Message",
     "MessageSpec",
     "Mode",
     "Once",
+    "PostgresStore",
     "RetryPolicy",
+    "SQLiteStore",
+    "Store",
+    "StoreError",
     "Subscriber",
     "current_event",
+    "open_store",
 ]
