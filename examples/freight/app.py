@@ -7,6 +7,7 @@ message and delivery is kept in an SQLite event log, which is printed at the end
 
 from __future__ import annotations
 
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -36,24 +37,41 @@ async def settled(bus: FreightBus) -> list[LogEntry]:
 
 
 async def run(db: Path) -> None:
-    """Start a bus on an SQLite log, subscribe every context, play a shipment's first hours."""
-    async with FreightBus(store=SQLiteStore(db)) as bus:
-        for context in (core, tasks, email, metis, salesforce, tracking):
-            context.subscribe(bus)
-        say("app", f"{len(bus.subscribers)} subscribers on {len(bus.catalog.messages)} messages")
-        shipment_id = await core.create_shipment(bus)
-        await core.upload_document(bus, shipment_id)
-        await core.book_and_sell(bus, shipment_id)
-        say("app", "all published; waiting for the background deliveries and retries")
-        entries = await settled(bus)
-        say("app", f"event log in {db}:")
-        for entry in entries:
-            statuses = ", ".join(
-                f"{d.subscriber.rsplit(':', 1)[-1]}={d.status}/{d.attempts}"
-                for d in entry.deliveries
-            )
-            say("log", f"{entry.message.name}: {statuses}")
+    """Start a bus on an SQLite log and play the example; SIGTERM or SIGINT stops it gracefully
+    (running deliveries finish, the rest stay pending in the log for the next start)."""
+    async with FreightBus(store=SQLiteStore(db)) as bus, anyio.create_task_group() as tg:
+        tg.start_soon(stop_on_signal, tg.cancel_scope)
+        await play(bus, db)
+        tg.cancel_scope.cancel()
     say("app", "done")
+
+
+async def stop_on_signal(scope: anyio.CancelScope) -> None:
+    """Cancel `scope` at the first SIGTERM or SIGINT."""
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for signum in signals:
+            say("app", f"{signal.Signals(signum).name}: stopping; unfinished deliveries stay pending")
+            scope.cancel()
+            return
+
+
+async def play(bus: FreightBus, db: Path) -> None:
+    """Subscribe every context, play a shipment's first hours, print the event log."""
+    for context in (core, tasks, email, metis, salesforce, tracking):
+        context.subscribe(bus)
+    say("app", f"{len(bus.subscribers)} subscribers on {len(bus.catalog.messages)} messages")
+    shipment_id = await core.create_shipment(bus)
+    await core.upload_document(bus, shipment_id)
+    await core.book_and_sell(bus, shipment_id)
+    say("app", "all published; waiting for the background deliveries and retries")
+    entries = await settled(bus)
+    say("app", f"event log in {db}:")
+    for entry in entries:
+        statuses = ", ".join(
+            f"{d.subscriber.rsplit(':', 1)[-1]}={d.status}/{d.attempts}"
+            for d in entry.deliveries
+        )
+        say("log", f"{entry.message.name}: {statuses}")
 
 
 def main() -> None:
