@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import types
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Generator
 from contextvars import Context
 from typing import Any
 
@@ -117,7 +117,3 @@ class Helper:
         if self._error is not None:
             raise self._error
 
-
-def is_coroutine(obj: object) -> bool:
-    """True for a coroutine object (what calling an `async def` returns)."""
-    return type(obj) is COROUTINE or isinstance(obj, Coroutine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass
 from types import TracebackType
@@ -676,5 +676,3 @@ class EventIterator(Generic[T_co]):
             self._emitter._remove_iterator(self)
             self._wake()
 
-
-AwaitableListener = Callable[[Any], Awaitable[object]]
