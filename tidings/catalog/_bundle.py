@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import difflib
 import posixpath
 from collections.abc import Mapping
@@ -15,7 +14,7 @@ from referencing.exceptions import NoSuchAnchor, NoSuchResource, PointerToNowher
 from referencing.jsonschema import DRAFT202012
 
 from tidings.catalog._issues import CatalogIssue
-from tidings.catalog._keywords import json_pointer, subschemas
+from tidings.catalog._keywords import SCHEMA_ARRAYS, SCHEMA_MAPS, SCHEMA_VALUED, json_pointer
 from tidings.catalog._structure import dotted
 from tidings.catalog._yaml import ParsedFile, Path
 
@@ -28,6 +27,15 @@ _FIX = (
 def file_uri(key: str) -> str:
     """The URI a catalog file is registered under (its key is the path relative to the root)."""
     return "file:///" + quote(key.lstrip("/"))
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, scalars), much faster than `copy.deepcopy`."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
 
 
 def _key_of(uri: str) -> str:
@@ -61,6 +69,7 @@ class Bundler:
             for key, parsed in self.files.items()
         )
         self.by_identity = {id(t.schema): t for t in self.targets}
+        self._outcomes: dict[tuple[str, str], tuple[str | None, str | None]] = {}
 
     def run(self) -> None:
         """Rewrite every target, recording issues for refs that cannot be bundled."""
@@ -77,38 +86,73 @@ class Bundler:
                 continue
             seen.add(current)
             stack.extend(sorted(self.refs.get(current, ())))
-        return {n: copy.deepcopy(self.rewritten[n]) for n in sorted(seen)}
+        return {n: copy_json(self.rewritten[n]) for n in sorted(seen)}
 
     def _rewrite(self, target: Target) -> tuple[dict[str, Any], set[str]]:
-        parsed = self.files[target.key]
-        resolver = self.registry.resolver(base_uri=file_uri(target.key))
-        out = copy.deepcopy(target.schema)
+        """A copy of the target's schema with its `$ref`s rewritten, made in one walk."""
         names: set[str] = set()
-        pairs = zip(subschemas(target.schema), subschemas(out), strict=True)
-        for (original, parts), (copied, _) in pairs:
-            ref = original.get("$ref")
-            if "$ref" not in original:
-                continue
+        # a `$defs` entry may be no mapping at all (reported by the format check): copied as is
+        rewritten: dict[str, Any] = self._walk(target, names, target.schema, ())
+        return rewritten, names
+
+    # Plain methods, not nested closures: closures that call each other form a reference cycle
+    # that would keep every parsed file alive until the cyclic garbage collector runs.
+    def _schema(
+        self, target: Target, names: set[str], node: dict[str, Any], parts: Path
+    ) -> dict[str, Any]:
+        rewritten = self._target_of(target, parts, node["$ref"]) if "$ref" in node else None
+        if rewritten is not None:
+            names.add(rewritten)
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "$ref" and rewritten is not None:
+                out[key] = f"#/$defs/{rewritten}"
+            elif key in SCHEMA_VALUED:
+                out[key] = self._walk(target, names, value, (*parts, key))
+            elif key in SCHEMA_MAPS and isinstance(value, dict):
+                out[key] = {
+                    n: self._walk(target, names, v, (*parts, key, n)) for n, v in value.items()
+                }
+            elif key in SCHEMA_ARRAYS and isinstance(value, list):
+                out[key] = [
+                    self._walk(target, names, v, (*parts, key, i)) for i, v in enumerate(value)
+                ]
+            else:
+                out[key] = copy_json(value)
+        return out
+
+    def _walk(self, target: Target, names: set[str], value: Any, parts: Path) -> Any:
+        if isinstance(value, dict):
+            return self._schema(target, names, value, parts)
+        return copy_json(value)
+
+    def _target_of(self, target: Target, parts: Path, ref: Any) -> str | None:
+        """The bundled name `ref` (written at `parts` of `target`) points at, or None after
+        recording why it cannot be bundled. Outcomes are cached per (file, ref): every `$ref` of
+        a file resolves against the file's own URI."""
+        if not isinstance(ref, str):
+            return None  # the meta-schema check reports it
+        cache_key = (target.key, ref)
+        if cache_key not in self._outcomes:
+            self._outcomes[cache_key] = self._outcome(target.key, ref)
+        found, message = self._outcomes[cache_key]
+        if message is not None:
             where = (*target.path, *parts, "$ref")
-            if not isinstance(ref, str):
-                continue  # the meta-schema check reports it
-            try:
-                resolved = resolver.lookup(ref)
-            except Unresolvable as exc:
-                message = self._unresolvable(target.key, ref, exc)
-                if message:
-                    self._issue(parsed, target.path, where, message)
-                continue
-            except Exception as exc:  # a malformed schema elsewhere; reported by other checks
-                self._issue(parsed, target.path, where, f"cannot resolve $ref {ref!r}: {exc}")
-                continue
-            found = self.by_identity.get(id(resolved.contents))
-            if found is None:
-                self._issue(parsed, target.path, where, f"$ref {ref!r} is not bundled; {_FIX}")
-                continue
-            copied["$ref"] = f"#/$defs/{found.name}"
-            names.add(found.name)
-        return out, names
+            self._issue(self.files[target.key], target.path, where, message)
+        return found
+
+    def _outcome(self, key: str, ref: str) -> tuple[str | None, str | None]:
+        resolver = self.registry.resolver(base_uri=file_uri(key))
+        try:
+            resolved = resolver.lookup(ref)
+        except Unresolvable as exc:
+            return None, self._unresolvable(key, ref, exc)
+        except Exception as exc:  # a malformed schema elsewhere; reported by other checks
+            return None, f"cannot resolve $ref {ref!r}: {exc}"
+        found = self.by_identity.get(id(resolved.contents))
+        if found is None:
+            return None, f"$ref {ref!r} is not bundled; {_FIX}"
+        return found.name, None
 
     def _issue(self, parsed: ParsedFile, base: Path, where: Path, message: str) -> None:
         self.issues.append(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -431,7 +433,26 @@ def load_catalog_texts(files: Mapping[str, str], *, root: str = "") -> Catalog:
     if not files:
         raise _no_catalog(root or ".", "no catalog files; add a *.yaml file with `catalog: <name>`")
     sources = {posixpath.normpath(key.replace(os.sep, "/")): text for key, text in files.items()}
-    return _Loader(sources, root).load()
+    with _gc_paused():
+        return _Loader(sources, root).load()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while loading.
+
+    Loading allocates hundreds of thousands of long-lived objects (YAML nodes and marks, schema
+    dicts) and no cycles; with the collector on, its repeated full passes over the growing heap
+    took most of the load time (1,000 events: ~1.4 s of 1.8 s). Reference counting still frees
+    everything as usual, and the collector is switched back on afterwards if it was on before.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _read(path: Path, shown: str, issues: list[CatalogIssue]) -> str | None:

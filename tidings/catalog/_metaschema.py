@@ -9,10 +9,12 @@ this module rebuilds it as one document with plain `$ref`s (same verdicts; a tes
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
 
@@ -105,3 +107,43 @@ def meta_validator() -> Draft202012Validator:
     return Draft202012Validator(
         static_meta_schema(), format_checker=Draft202012Validator.FORMAT_CHECKER
     )
+
+
+def _format_check(name: str) -> Callable[[str], bool]:
+    checker = Draft202012Validator.FORMAT_CHECKER
+    if name not in checker.checkers:
+        return lambda _: True  # `jsonschema` does not check this format either
+    return lambda value: checker.conforms(value, name)
+
+
+@cache
+def _fast_meta_validator() -> Any:
+    """The static meta-schema compiled by `jsonschema-rs`, each format judged by the same
+    `jsonschema` format checker as `meta_validator()` (Python's `re` for `regex`, not Rust's)."""
+    formats: set[str] = set()
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                formats.add(node["format"])
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(static_meta_schema())
+    return jsonschema_rs.Draft202012Validator(
+        static_meta_schema(),
+        validate_formats=True,
+        formats={name: _format_check(name) for name in sorted(formats)},
+    )
+
+
+def surely_valid(schema: Any) -> bool:
+    """True only when `schema` certainly passes `meta_validator()` (a compiled check, ~100 times
+    faster); False means "ask `meta_validator()`", which alone words the errors."""
+    try:
+        return bool(_fast_meta_validator().is_valid(schema))
+    except Exception:  # values Rust cannot take (huge integers, ...): let jsonschema judge
+        return False

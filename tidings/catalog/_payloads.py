@@ -11,7 +11,7 @@ from jsonschema.exceptions import ValidationError
 from tidings.catalog._issues import CatalogIssue
 from tidings.catalog._keywords import FORMATS as _FORMATS
 from tidings.catalog._keywords import KNOWN, json_pointer, subschemas
-from tidings.catalog._metaschema import meta_validator
+from tidings.catalog._metaschema import meta_validator, surely_valid
 from tidings.catalog._model import JSON_SCHEMA_DIALECT
 from tidings.catalog._structure import did_you_mean, dotted
 from tidings.catalog._yaml import ParsedFile, Path
@@ -125,7 +125,8 @@ def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> li
             )
         )
 
-    for error in meta_validator().iter_errors(schema):
+    errors = () if surely_valid(schema) else meta_validator().iter_errors(schema)
+    for error in errors:
         add(tuple(error.absolute_path), _meta_message(error))
     for sub, parts in subschemas(schema):
         for index, name in _undeclared_required(sub):

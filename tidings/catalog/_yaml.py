@@ -38,6 +38,23 @@ class _Loader(yaml.SafeLoader):
 class _FastLoader(getattr(yaml, "CSafeLoader", _Loader)):  # type: ignore[misc]
     """The same on libyaml when available (several times faster; terser error messages)."""
 
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        """`BaseResolver.resolve` without path resolvers (none are registered), remembering the
+        tag of each plain scalar: a catalog repeats the same few words thousands of times."""
+        if kind is not ScalarNode:
+            return _SEQ if kind is SequenceNode else _MAP
+        if not implicit[0]:
+            return _STR
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_PLAIN_TAGS) < 100_000:
+                _PLAIN_TAGS[value] = tag
+        return tag
+
+
+_PLAIN_TAGS: dict[str, str] = {}
+
 
 _FastLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers = {}
 for _tag, _regexp, _first in [
