@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -134,10 +135,6 @@ class SqlStore(Store):
         return text
 
     payload_column = "payload"
-    insert_message_sql = (
-        "INSERT INTO messages (id, name, version, payload, emitted_at, correlation_id, causation_id,"
-        " producer) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-    )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -287,33 +284,19 @@ class SqlStore(Store):
         self, cur: Cursor, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op]
     ) -> list[Any]:
         if appends:
-            cur.executemany(self._sql(self.insert_message_sql), [
-                (self._db_uuid(m.id), m.name, m.version, m.payload, self._db_time(m.emitted_at),
-                 self._db_uuid(m.correlation_id), self._db_uuid(m.causation_id), m.producer)
-                for m, _, _, _ in appends
-            ])
-            rows = [
-                (self._db_uuid(m.id), sub, self._db_time(m.emitted_at), owner, self._db_time(lease))
-                for m, subs, owner, lease in appends
-                for sub in subs
-            ]
-            if rows:
-                cur.executemany(self._sql(
-                    "INSERT INTO deliveries (message_id, subscriber, status, attempts, updated_at, owner,"
-                    " lease_until) VALUES (?, ?, 'running', 1, ?, ?, ?) ON CONFLICT DO NOTHING"
-                ), rows)
+            self._insert(cur, appends)
         if outcomes:
-            cur.executemany(self._sql(
-                "UPDATE deliveries SET status = ?, attempts = attempts + ?,"
-                " last_error = COALESCE(?, last_error), next_attempt_at = ?, owner = ?,"
-                " lease_until = ?, updated_at = ? WHERE message_id = ? AND subscriber = ?"
-            ), [
-                (o.status, o.attempts_delta, o.error, self._db_time(o.next_attempt_at), o.owner,
-                 self._db_time(o.lease_until), self._db_time(o.at), self._db_uuid(o.message_id),
-                 o.subscriber)
-                for o in outcomes
-            ])
+            self._update(cur, merge_outcomes(outcomes))
         return [op.fn(cur) for op in calls if op.fn is not None]
+
+    @abstractmethod
+    def _insert(self, cur: Cursor, appends: list[_Append]) -> None:
+        """Insert the messages and their `running` delivery rows (attempt 1), skipping rows that
+        exist (a retried batch), in as few statements as the dialect allows."""
+
+    @abstractmethod
+    def _update(self, cur: Cursor, outcomes: list[Outcome]) -> None:
+        """Apply outcomes (at most one per delivery: see `merge_outcomes`), in few statements."""
 
     # -- the Store API --------------------------------------------------------------------------
 
@@ -511,6 +494,22 @@ class SqlStore(Store):
             self._read, body, limiter=self._reader_limiter
         )
         return entries
+
+
+def merge_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
+    """The outcomes with those of one delivery folded into one, which has the effect of applying
+    them in order: the last one's fields, the sum of the attempt deltas, the last error given."""
+    merged: dict[tuple[UUID, str], Outcome] = {}
+    for outcome in outcomes:
+        key = (outcome.message_id, outcome.subscriber)
+        before = merged.get(key)
+        if before is not None:
+            outcome = replace(
+                outcome, error=before.error if outcome.error is None else outcome.error,
+                attempts_delta=before.attempts_delta + outcome.attempts_delta,
+            )
+        merged[key] = outcome
+    return list(merged.values()) if len(merged) < len(outcomes) else outcomes
 
 
 def as_utc(value: datetime) -> datetime:

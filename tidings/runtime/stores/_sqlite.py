@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from tidings.runtime.stores._base import SCHEMA_VERSION
-from tidings.runtime.stores._sql import Cursor, SqlStore, StoreError, as_utc
-
-_TIME = "%Y-%m-%d %H:%M:%S.%f"
+from tidings.runtime.stores._base import SCHEMA_VERSION, Outcome
+from tidings.runtime.stores._sql import Cursor, SqlStore, StoreError, _Append, as_utc
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -45,6 +44,26 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX deliveries_status ON deliveries (status, updated_at)",
     ),
 }
+
+
+_ROWS = 500
+"""Rows per multi-row statement (at most 9 parameters a row: SQLite allows 32,766)."""
+
+
+_RUNNING = "'running', 1"
+
+
+@functools.cache
+def _values(columns: int, rows: int, constants: str = "") -> str:
+    row = "(" + ", ".join(["?"] * columns + ([constants] if constants else [])) + ")"
+    return ", ".join([row] * rows)
+
+
+def _text_time(value: datetime) -> str:
+    """`value` as the text SQLite columns hold (UTC, `YYYY-MM-DD HH:MM:SS.ffffff`)."""
+    if value.tzinfo is not UTC:
+        value = as_utc(value)
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 class SQLiteStore(SqlStore):
@@ -138,13 +157,66 @@ class SQLiteStore(SqlStore):
         return SCHEMA_VERSION
 
     def _db_time(self, value: datetime | None) -> Any:
-        return None if value is None else as_utc(value).strftime(_TIME)
+        return None if value is None else _text_time(value)
 
     def _py_time(self, value: Any) -> datetime | None:
         return None if value is None else as_utc(datetime.fromisoformat(value))
 
     def _db_uuid(self, value: UUID | None) -> Any:
         return None if value is None else str(value)
+
+    def _insert(self, cur: Cursor, appends: list[_Append]) -> None:
+        # One multi-row statement per table and chunk: sqlite3 releases the GIL once per
+        # statement rather than once per row (the event loop shares that GIL).
+        for start in range(0, len(appends), _ROWS):
+            chunk = appends[start:start + _ROWS]
+            messages: list[Any] = []
+            deliveries: list[Any] = []
+            for m, subscribers, owner, lease_until in chunk:
+                mid = str(m.id)
+                at = _text_time(m.emitted_at)
+                messages += (
+                    mid, m.name, m.version, m.payload, at,
+                    mid if m.correlation_id == m.id else str(m.correlation_id),
+                    None if m.causation_id is None else str(m.causation_id), m.producer,
+                )
+                if subscribers:
+                    lease = _text_time(lease_until)
+                    for subscriber in subscribers:
+                        deliveries += (mid, subscriber, at, owner, lease)
+            cur.execute(
+                f"INSERT INTO messages (id, name, version, payload, emitted_at, correlation_id,"
+                f" causation_id, producer) VALUES {_values(8, len(chunk))} ON CONFLICT DO NOTHING",
+                messages,
+            )
+            for first in range(0, len(deliveries), _ROWS * 5):
+                part = deliveries[first:first + _ROWS * 5]
+                cur.execute(
+                    "INSERT INTO deliveries (message_id, subscriber, updated_at, owner, lease_until,"
+                    f" status, attempts) VALUES {_values(5, len(part) // 5, _RUNNING)}"
+                    " ON CONFLICT DO NOTHING",
+                    part,
+                )
+
+    def _update(self, cur: Cursor, outcomes: list[Outcome]) -> None:
+        for start in range(0, len(outcomes), _ROWS):
+            chunk = outcomes[start:start + _ROWS]
+            params: list[Any] = []
+            for o in chunk:
+                params += (
+                    str(o.message_id), o.subscriber, o.status, o.attempts_delta, o.error,
+                    None if o.next_attempt_at is None else _text_time(o.next_attempt_at), o.owner,
+                    None if o.lease_until is None else _text_time(o.lease_until), _text_time(o.at),
+                )
+            cur.execute(
+                "WITH v (message_id, subscriber, status, delta, error, next_attempt_at, owner,"
+                f" lease_until, at) AS (VALUES {_values(9, len(chunk))})"
+                " UPDATE deliveries SET status = v.status, attempts = attempts + v.delta,"
+                " last_error = COALESCE(v.error, last_error), next_attempt_at = v.next_attempt_at,"
+                " owner = v.owner, lease_until = v.lease_until, updated_at = v.at FROM v"
+                " WHERE deliveries.message_id = v.message_id AND deliveries.subscriber = v.subscriber",
+                params,
+            )
 
     def _claim_rows(
         self, cur: Cursor, owner: str, subscribers: Sequence[str], now: datetime,
