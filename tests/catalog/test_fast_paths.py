@@ -24,7 +24,7 @@ from tidings.catalog import CatalogError, _structure, load_catalog, load_catalog
 from tidings.catalog._keywords import KNOWN, subschemas
 from tidings.catalog._loader import _Loader
 from tidings.catalog._metaschema import meta_validator, surely_valid
-from tidings.catalog._yaml import _FastLoader
+from tidings.catalog._yaml import ParsedFile, _convert, _FastLoader
 from tidings.catalog._yaml import _Loader as PyYamlLoader
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -204,6 +204,46 @@ def test_cached_scalar_resolution_matches_pyyaml(value: str) -> None:
     finally:
         fast.dispose()
         slow.dispose()
+
+
+def _parsed_both_ways(text: str) -> tuple[Any, Any]:
+    results = []
+    for loader in (_FastLoader, PyYamlLoader):
+        parsed = ParsedFile(file="f.yaml", data=None)
+        issues: list[Any] = []
+        _convert(parsed, list(yaml.compose_all(text, Loader=loader)), issues)
+        marks = {path: (n.start_mark.line, n.start_mark.column)
+                 for path, n in parsed.values.items()}
+        results.append((parsed.data, marks, [str(i) for i in issues]))
+    return results[0], results[1]
+
+
+yaml_documents = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+              st.text(max_size=6), st.sampled_from(["yes", "NO", "0o17", "1e3", "~", "<<"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(st.text(max_size=4), inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=yaml_documents, flow=st.booleans())
+def test_libyaml_with_cached_tags_reads_like_pure_pyyaml(document: Any, flow: bool) -> None:
+    assert _FastLoader.yaml_path_resolvers == {}  # resolve() and friends assume none
+    text = yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True)
+    fast, slow = _parsed_both_ways(text)
+    assert fast == slow
+
+
+def test_fixtures_read_alike_with_both_loaders() -> None:
+    for path in FIXTURES.rglob("*.yaml"):
+        text = path.read_text("utf-8")
+        try:
+            fast, slow = _parsed_both_ways(text)
+        except yaml.YAMLError:
+            continue  # broken on purpose: parse_yaml words those with PyYAML
+        assert fast == slow, path
 
 
 # -- the garbage collector --------------------------------------------------------------------

@@ -111,6 +111,10 @@ _SPECIFIC = {
 }
 
 
+# Keywords the loop at the end of `payload_issues` passes over without a word.
+_PLAIN_KEYWORDS = KNOWN - {"nullable", "$defs", *_SPECIFIC, *_UNSUPPORTED}
+
+
 def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> list[CatalogIssue]:
     """Problems of the payload schema at `path` in `parsed` (meta-schema, keywords)."""
     issues: list[CatalogIssue] = []
@@ -150,6 +154,8 @@ def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> li
                 f"payloads are JSON Schema 2020-12, not {schema_uri!r}; remove `$schema` "
                 f"or write {JSON_SCHEMA_DIALECT}",
             )
+        if _PLAIN_KEYWORDS.issuperset(sub):
+            continue  # the common case: no keyword below needs a word
         for key in sub:
             if key == "nullable" and isinstance(sub.get("type"), str):
                 add(

@@ -52,6 +52,12 @@ class _FastLoader(getattr(yaml, "CSafeLoader", _Loader)):  # type: ignore[misc]
                 _PLAIN_TAGS[value] = tag
         return tag
 
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Nothing to track: no path resolvers are registered."""
+
+    def ascend_resolver(self) -> None:
+        """Nothing to track: no path resolvers are registered."""
+
 
 _PLAIN_TAGS: dict[str, str] = {}
 
@@ -136,6 +142,8 @@ class _Converter:
             raise _TooLarge(node)
         self.parsed.values.setdefault(path, node)
         if isinstance(node, ScalarNode):
+            if node.tag == _STR:  # most scalars: skip the call
+                return str(node.value)
             return self.scalar(node)
         if id(node) in self.active:
             self.issue(node, "this YAML alias refers to itself; remove the recursive alias")
@@ -179,8 +187,9 @@ class _Converter:
                     "keep one of them",
                 )
                 continue
-            self.parsed.keys[(*path, key)] = key_node
-            result[key] = self.convert(value_node, (*path, key))
+            where = (*path, key)
+            self.parsed.keys[where] = key_node
+            result[key] = self.convert(value_node, where)
         for k, v in merged.items():
             result.setdefault(k, v)
         return result
