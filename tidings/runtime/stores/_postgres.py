@@ -213,6 +213,7 @@ class PostgresStore(SqlStore):
             )
 
     def _update(self, cur: Cursor, outcomes: list[Outcome]) -> None:
+        ids = _plain([o.message_id for o in outcomes])
         cur.execute(
             "UPDATE deliveries d SET status = o.status, attempts = d.attempts + o.delta,"
             " last_error = COALESCE(o.error, d.last_error), next_attempt_at = o.next_attempt_at,"
@@ -220,13 +221,14 @@ class PostgresStore(SqlStore):
             " FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::integer[], %s::text[],"
             " %s::timestamptz[], %s::text[], %s::timestamptz[], %s::timestamptz[])"
             " AS o (message_id, subscriber, status, delta, error, next_attempt_at, owner,"
-            " lease_until, at) WHERE d.message_id = o.message_id AND d.subscriber = o.subscriber",
+            " lease_until, at) WHERE d.message_id = ANY(%s::uuid[])"  # find them by index
+            " AND d.message_id = o.message_id AND d.subscriber = o.subscriber",
             (
-                _plain([o.message_id for o in outcomes]), _quoted([o.subscriber for o in outcomes]),
+                ids, _quoted([o.subscriber for o in outcomes]),
                 _plain([o.status for o in outcomes]), _plain([o.attempts_delta for o in outcomes]),
                 _quoted([o.error for o in outcomes]), _times([o.next_attempt_at for o in outcomes]),
                 _quoted([o.owner for o in outcomes]), _times([o.lease_until for o in outcomes]),
-                _times([o.at for o in outcomes]),
+                _times([o.at for o in outcomes]), ids,
             ),
         )
 
