@@ -48,7 +48,7 @@ class _FastLoader(getattr(yaml, "CSafeLoader", _Loader)):  # type: ignore[misc]
         tag = _PLAIN_TAGS.get(value)
         if tag is None:
             tag = super().resolve(kind, value, implicit)
-            if len(_PLAIN_TAGS) < 100_000:
+            if len(value) <= 64 and len(_PLAIN_TAGS) < 100_000:  # bounded: words, not prose
                 _PLAIN_TAGS[value] = tag
         return tag
 
