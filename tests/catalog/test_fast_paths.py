@@ -282,3 +282,55 @@ def test_repeated_loads_give_equal_models() -> None:
     first, second = load_catalog(VALID), load_catalog(VALID)
     assert first == second
     assert first.model_dump_json() == second.model_dump_json()
+
+
+# -- end to end: with and without the fast paths ----------------------------------------------
+
+class _NeverSure:
+    """Stands in for the compiled structure validator: sends every file down the slow path."""
+
+    def is_valid(self, data: Any) -> bool:
+        return False
+
+
+def _outcome(files: dict[str, str]) -> str:
+    try:
+        catalog = load_catalog_texts(files, root="schemas")
+    except CatalogError as exc:
+        return "error\n" + "\n".join(
+            f"{i.location!r} {i.path!r} {i.pointer!r} {i.message!r}" for i in exc.issues
+        )
+    return catalog.model_dump_json() + repr(catalog.bundle())
+
+
+MUTATION_VALUES = st.one_of(
+    values,
+    st.sampled_from([{"$ref": "#/$defs/Nope"}, {"$ref": "common.yaml#/$defs/Money"},
+                     {"$ref": "nofile.yaml#/$defs/X"}, {"type": "strin"}, {"nullable": True},
+                     "1s\n", "5m", ["a", "a"], {"required": ["zz"], "properties": {"a": {}}}]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_fast_paths_change_no_output(data: st.DataObject) -> None:
+    """The same catalog, loaded with and without the compiled pre-checks, gives the same model
+    or the same issues (location, place, pointer and message)."""
+    documents = {name: yaml.safe_load(text) for name, text in FILES.items()}
+    name = data.draw(st.sampled_from(sorted(documents)))
+    for _ in range(data.draw(st.integers(0, 3))):
+        path = data.draw(st.sampled_from(_paths(documents[name])))
+        node = documents[name]
+        for part in path:
+            node = node[part]
+        if isinstance(node, dict):
+            key = data.draw(st.sampled_from(sorted(set(KEYS[:12]) | set(FILE_KEYS) | set(node))))
+            node[key] = copy.deepcopy(data.draw(MUTATION_VALUES))  # never the shared constant
+    files = {n: yaml.safe_dump(d, sort_keys=False, allow_unicode=True)
+             for n, d in documents.items()}
+    fast = _outcome(files)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr("tidings.catalog._payloads.surely_valid", lambda schema: False)
+        patched.setattr(_structure, "_FAST", _NeverSure())
+        slow = _outcome(files)
+    assert fast == slow
