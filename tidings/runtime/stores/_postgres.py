@@ -214,6 +214,9 @@ class PostgresStore(SqlStore):
 
     def _update(self, cur: Cursor, outcomes: list[Outcome]) -> None:
         ids = _plain([o.message_id for o in outcomes])
+        # Without statistics (a young or fast-growing table) the planner would scan the whole
+        # table for the join: make it find each row by the (message_id, subscriber) index.
+        cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute(
             "UPDATE deliveries d SET status = o.status, attempts = d.attempts + o.delta,"
             " last_error = COALESCE(o.error, d.last_error), next_attempt_at = o.next_attempt_at,"
@@ -231,6 +234,7 @@ class PostgresStore(SqlStore):
                 _times([o.at for o in outcomes]), ids,
             ),
         )
+        cur.execute("SET LOCAL enable_seqscan TO DEFAULT")
 
     def _db_time(self, value: datetime | None) -> Any:
         return value
