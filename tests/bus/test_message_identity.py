@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import fields, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
 import pydantic
+import pytest
 
 from tidings.runtime import CatalogSpec, EventBus, Message, MessageSpec
 from tidings.runtime._bus import uuid7
@@ -32,6 +34,22 @@ def test_uuid7_is_a_real_version_7_uuid_ordered_by_time() -> None:
     assert len(set(ids)) == len(ids)
     stamps = [value.int >> 80 for value in ids]
     assert stamps == sorted(stamps)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_does_not_repeat_the_parents_ids() -> None:
+    uuid7()  # the random bits are read in blocks: a block is now partly used
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write, uuid7().bytes)
+        os._exit(0)
+    os.close(write)
+    child = UUID(bytes=os.read(read, 16))
+    os.close(read)
+    os.waitpid(pid, 0)
+    parent = uuid7()
+    assert child.int & (1 << 62) - 1 != parent.int & (1 << 62) - 1
 
 
 def test_the_bus_builds_complete_equal_messages() -> None:
