@@ -143,12 +143,13 @@ async def latency(make_store: Callable[[], Store], n: int) -> tuple[float, float
     return statistics.median(times) * 1e3, times[int(len(times) * 0.99)] * 1e3
 
 
-def report(name: str, floor: float, ours: float, lat: tuple[float, float]) -> None:
+def report(name: str, floor: float, ours: float, lat: tuple[float, float]) -> float:
     print(f"{name}:")
     print(f"  floor (raw batched insert of message rows): {floor:12,.0f} rows/s")
     print(f"  ours (emit+store+deliver, {PUBLISHERS} publishers, 1 async subscriber): {ours:12,.0f} msg/s")
     print(f"  ratio ours/floor: {ours / floor:.3f} (goal >= 0.5)")
     print(f"  durable await emit, 1 publisher: p50 {lat[0]:.3f} ms, p99 {lat[1]:.3f} ms")
+    return ours / floor
 
 
 def main() -> None:
@@ -165,7 +166,7 @@ def main() -> None:
         floor = sqlite_floor(folder / "floor.db", args.messages)
         ours = anyio.run(throughput, lambda: SQLiteStore(folder / "ours.db"), args.messages)
         lat = anyio.run(latency, lambda: SQLiteStore(folder / "latency.db"), args.latency)
-        report("SQLite", floor, ours, lat)
+        ratios = {"SQLite": report("SQLite", floor, ours, lat)}
     if args.no_pg:
         return
     import psycopg
@@ -175,7 +176,9 @@ def main() -> None:
         floor = pg_floor(args.dsn, schemas[0], args.messages)
         ours = anyio.run(throughput, lambda: PostgresStore(args.dsn, schema=schemas[1]), args.messages)
         lat = anyio.run(latency, lambda: PostgresStore(args.dsn, schema=schemas[2]), args.latency)
-        report("PostgreSQL", floor, ours, lat)
+        ratios["PostgreSQL"] = report("PostgreSQL", floor, ours, lat)
+        print("ratios ours/floor (goal >= 0.5 for both): "
+              + ", ".join(f"{name} {ratio:.3f}" for name, ratio in ratios.items()))
     finally:
         with psycopg.connect(args.dsn, autocommit=True) as conn:
             for schema in schemas:
