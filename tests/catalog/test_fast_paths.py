@@ -139,7 +139,7 @@ file_values = st.recursive(
 
 def _structure_verdicts(data: Any) -> tuple[bool, bool]:
     try:
-        fast = bool(_structure._FAST.is_valid(data))
+        fast = bool(_structure._fast().is_valid(data))
     except Exception:
         fast = False
     slow = not any(True for _ in _structure._VALIDATOR.iter_errors(data))
@@ -331,6 +331,6 @@ def test_fast_paths_change_no_output(data: st.DataObject) -> None:
     fast = _outcome(files)
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr("tidings.catalog._payloads.surely_valid", lambda schema: False)
-        patched.setattr(_structure, "_FAST", _NeverSure())
+        patched.setattr(_structure, "_fast", _NeverSure)
         slow = _outcome(files)
     assert fast == slow

@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any
 from urllib.parse import urldefrag, urljoin
 
-import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema_specifications import REGISTRY  # type: ignore[import-untyped]
 
@@ -133,6 +132,8 @@ def _fast_meta_validator() -> Any:
                 collect(value)
 
     collect(static_meta_schema())
+    import jsonschema_rs  # on first use: commands that load no catalog do not pay for it
+
     return jsonschema_rs.Draft202012Validator(
         static_meta_schema(),
         validate_formats=True,

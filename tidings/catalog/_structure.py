@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
+from functools import cache
 from typing import Any
 
-import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -15,9 +15,16 @@ from tidings.catalog._issues import CatalogIssue
 from tidings.catalog._yaml import ParsedFile, Path
 
 _VALIDATOR = Draft202012Validator(structure_schema())
-# The same schema compiled by jsonschema-rs, only to skip `_VALIDATOR` on valid files. Its
-# patterns are ASCII classes, where Rust's regex is never more lenient than Python's `re`.
-_FAST = jsonschema_rs.Draft202012Validator(structure_schema(), validate_formats=False)
+
+
+@cache
+def _fast() -> Any:
+    """The same schema compiled by jsonschema-rs, only to skip `_VALIDATOR` on valid files (built
+    on first use: commands that load no catalog do not pay for it). Its patterns are ASCII
+    classes, where Rust's regex is never more lenient than Python's `re`."""
+    import jsonschema_rs
+
+    return jsonschema_rs.Draft202012Validator(structure_schema(), validate_formats=False)
 
 _TYPE_WORDS = {
     "object": "a mapping",
@@ -178,7 +185,7 @@ def structure_issues(parsed: ParsedFile) -> list[CatalogIssue]:
     """Every way `parsed` breaks the catalog file format, worded with a fix."""
     issues: list[CatalogIssue] = []
     try:
-        if _FAST.is_valid(parsed.data):
+        if _fast().is_valid(parsed.data):
             return issues
     except Exception:  # values Rust cannot take (huge integers, ...): let jsonschema judge
         pass
