@@ -26,6 +26,18 @@ async def test_a_sqlite_file_in_a_missing_directory_is_a_clear_error(tmp_path: P
     assert bus._tg is None  # the bus did not stay half-started
 
 
+async def test_an_sqlite_library_too_old_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(StoreError, match=r"needs SQLite 3\.35 or newer .* has 3\.31\.1"):
+        async with SQLiteStore(tmp_path / "events.db"):
+            pass
+
+
 async def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "events.db"
     path.write_text("this is not SQLite " * 100)

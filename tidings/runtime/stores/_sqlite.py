@@ -47,7 +47,8 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
 
 
 _ROWS = 500
-"""Rows per multi-row statement (at most 9 parameters a row: SQLite allows 32,766)."""
+"""Rows per multi-row statement (at most 9 parameters a row: SQLite allows 32,766 since 3.32,
+and fewer if built so: see `_rows`)."""
 
 
 _RUNNING = "'running', 1"
@@ -85,6 +86,7 @@ class SQLiteStore(SqlStore):
         self.synchronous = synchronous.upper()
         self.busy_timeout = busy_timeout
         self._writer_conn: sqlite3.Connection | None = None
+        self._rows = _ROWS
         self._reader_conn: sqlite3.Connection | None = None
 
     def __str__(self) -> str:
@@ -100,6 +102,11 @@ class SQLiteStore(SqlStore):
         return conn
 
     def _connect(self) -> None:
+        if sqlite3.sqlite_version_info < (3, 35):
+            raise StoreError(
+                f"cannot open {self}: it needs SQLite 3.35 or newer (RETURNING, UPDATE FROM), and"
+                f" this Python's sqlite3 has {sqlite3.sqlite_version}; use a newer Python build"
+            )
         if not self.path.parent.is_dir():
             raise StoreError(
                 f"cannot open {self}: the directory {str(self.path.parent)!r} does not exist; create it"
@@ -108,6 +115,8 @@ class SQLiteStore(SqlStore):
         try:
             self._writer_conn = self._open_one()
             self._reader_conn = self._open_one()
+            variables = self._writer_conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            self._rows = max(1, min(_ROWS, variables // 9))
         except sqlite3.Error as exc:
             self._disconnect()
             raise StoreError(f"cannot open {self}: {exc}") from exc
@@ -168,8 +177,8 @@ class SQLiteStore(SqlStore):
     def _insert(self, cur: Cursor, appends: list[_Append]) -> None:
         # One multi-row statement per table and chunk: sqlite3 releases the GIL once per
         # statement rather than once per row (the event loop shares that GIL).
-        for start in range(0, len(appends), _ROWS):
-            chunk = appends[start:start + _ROWS]
+        for start in range(0, len(appends), self._rows):
+            chunk = appends[start:start + self._rows]
             messages: list[Any] = []
             deliveries: list[Any] = []
             for m, subscribers, owner, lease_until in chunk:
@@ -189,8 +198,8 @@ class SQLiteStore(SqlStore):
                 f" causation_id, producer) VALUES {_values(8, len(chunk))} ON CONFLICT DO NOTHING",
                 messages,
             )
-            for first in range(0, len(deliveries), _ROWS * 5):
-                part = deliveries[first:first + _ROWS * 5]
+            for first in range(0, len(deliveries), self._rows * 5):
+                part = deliveries[first:first + self._rows * 5]
                 cur.execute(
                     "INSERT INTO deliveries (message_id, subscriber, updated_at, owner, lease_until,"
                     f" status, attempts) VALUES {_values(5, len(part) // 5, _RUNNING)}"
@@ -199,8 +208,8 @@ class SQLiteStore(SqlStore):
                 )
 
     def _update(self, cur: Cursor, outcomes: list[Outcome]) -> None:
-        for start in range(0, len(outcomes), _ROWS):
-            chunk = outcomes[start:start + _ROWS]
+        for start in range(0, len(outcomes), self._rows):
+            chunk = outcomes[start:start + self._rows]
             params: list[Any] = []
             for o in chunk:
                 params += (
