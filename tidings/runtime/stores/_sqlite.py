@@ -60,11 +60,15 @@ def _values(columns: int, rows: int, constants: str = "") -> str:
     return ", ".join([row] * rows)
 
 
+_TEXT_TIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
 def _text_time(value: datetime) -> str:
     """`value` as the text SQLite columns hold (UTC, `YYYY-MM-DD HH:MM:SS.ffffff`)."""
     if value.tzinfo is not UTC:
         value = as_utc(value)
-    return value.isoformat(" ", "microseconds")[:26]
+    return _TEXT_TIME % (value.year, value.month, value.day, value.hour, value.minute,
+                         value.second, value.microsecond)  # faster than isoformat / strftime
 
 
 class SQLiteStore(SqlStore):
