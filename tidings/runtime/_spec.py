@@ -40,6 +40,9 @@ class MessageSpec:
 
     `model` is the pydantic payload model; `fingerprint` is a hash of the canonical payload
     schema, so a stored message can be matched with the schema it was written under.
+    `distributed` is true when the message crosses process boundaries (declared
+    `distributed: true`, or produced or consumed by a context with a `transport`): on a bus with
+    a transport it is relayed to the broker, and its subscribers may consume it from there.
     """
 
     name: str
@@ -54,6 +57,7 @@ class MessageSpec:
     fingerprint: str = ""
     deprecated: bool = False
     description: str = ""
+    distributed: bool = False
 
 
 @dataclass(frozen=True, slots=True)

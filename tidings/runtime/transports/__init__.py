@@ -1,0 +1,27 @@
+"""Transports: the same typed events across processes, on a broker, with the bus's guarantees.
+
+`NatsTransport` (NATS JetStream, `nats` extra) and `SnsSqsTransport` (AWS SNS + SQS, `aws`
+extra) import their drivers only when used.
+"""
+
+from tidings.runtime.transports._base import (
+    Handle,
+    Incoming,
+    RemoteSubscription,
+    Transport,
+    TransportError,
+    wire_name,
+)
+from tidings.runtime.transports._wire import from_headers, subject, to_headers
+
+__all__ = [
+    "Handle",
+    "Incoming",
+    "RemoteSubscription",
+    "Transport",
+    "TransportError",
+    "from_headers",
+    "subject",
+    "to_headers",
+    "wire_name",
+]

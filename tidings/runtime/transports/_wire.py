@@ -1,0 +1,56 @@
+"""How a stored message travels: the JSON payload as the body, everything else as headers
+(NATS headers, SNS/SQS message attributes). Both sides of every transport use this."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from uuid import UUID
+
+from tidings.runtime.stores._base import StoredMessage
+
+MESSAGE_ID = "Nats-Msg-Id"
+NAME = "Tidings-Name"
+VERSION = "Tidings-Version"
+EMITTED_AT = "Tidings-Emitted-At"
+CORRELATION_ID = "Tidings-Correlation-Id"
+CAUSATION_ID = "Tidings-Causation-Id"
+PRODUCER = "Tidings-Producer"
+
+
+def subject(catalog: str, name: str) -> str:
+    """The subject (NATS) / routing name of event `name` of `catalog`: `tidings.<catalog>.<name>`."""
+    return f"tidings.{catalog}.{name}"
+
+
+def to_headers(message: StoredMessage) -> dict[str, str]:
+    """The headers that carry `message`'s metadata (its payload travels as the body)."""
+    headers = {
+        MESSAGE_ID: str(message.id),
+        NAME: message.name,
+        VERSION: str(message.version),
+        EMITTED_AT: message.emitted_at.isoformat(),
+        CORRELATION_ID: str(message.correlation_id),
+    }
+    if message.causation_id is not None:
+        headers[CAUSATION_ID] = str(message.causation_id)
+    if message.producer is not None:
+        headers[PRODUCER] = message.producer
+    return headers
+
+
+def from_headers(headers: Mapping[str, str], body: bytes | str) -> StoredMessage:
+    """The stored message that `to_headers` and its body describe; ValueError (naming the
+    header) when one is missing or malformed."""
+    try:
+        causation = headers.get(CAUSATION_ID)
+        return StoredMessage(
+            UUID(headers[MESSAGE_ID]), headers[NAME], int(headers[VERSION]),
+            body.decode() if isinstance(body, bytes) else body,
+            datetime.fromisoformat(headers[EMITTED_AT]), UUID(headers[CORRELATION_ID]),
+            UUID(causation) if causation else None, headers.get(PRODUCER),
+        )
+    except KeyError as exc:
+        raise ValueError(f"not a tidings message: header {exc.args[0]} is missing") from None
+    except ValueError as exc:
+        raise ValueError(f"not a tidings message: bad header value ({exc})") from None
