@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID, SafeUUID, uuid4
@@ -34,8 +35,10 @@ from tidings.runtime._emitter import (
     current_event,
 )
 from tidings.runtime._event import Message
+from tidings.runtime._remote import Consumers, Relay
 from tidings.runtime._spec import CatalogSpec, MessageSpec, RetryPolicy
 from tidings.runtime.stores._base import Claim, Delivery, Outcome, Status, Store, StoredMessage
+from tidings.runtime.transports._base import Transport
 
 MessageListener = Callable[[Message[Any]], object]
 log = logging.getLogger("tidings.bus")
@@ -50,6 +53,8 @@ class Subscriber:
     listener: MessageListener
     mode: Mode
     retry: RetryPolicy | None
+    remote: bool = False
+    """True when it consumes its events from the bus's transport rather than from local emits."""
 
 
 class EmitError(ExceptionGroup[Exception]):
@@ -138,6 +143,13 @@ def backoff(policy: RetryPolicy, attempt: int) -> float:
     return delay * random.random() if policy.jitter else delay
 
 
+BROKER_LEASE = datetime(9999, 12, 31, tzinfo=UTC)
+"""The lease of a delivery the broker holds (a remote subscriber's message in flight or waiting
+for redelivery): no bus claims it; the broker delivers it again. `replay` resets it."""
+RELAY_RETRY = RetryPolicy(max_attempts=2**31 - 1, initial_delay=0.2, max_delay=5.0, jitter=True)
+"""How the outbox relay retries a publish the broker did not take: every few seconds, forever."""
+
+
 def _error_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)).rstrip()
 
@@ -145,10 +157,10 @@ def _error_text(exc: BaseException) -> str:
 class _Runner:
     """Runs one persisted subscriber's deliveries and records every outcome in the store."""
 
-    __slots__ = ("__wrapped__", "bus", "halted", "listener", "mode", "name", "retry")
+    __slots__ = ("__wrapped__", "bus", "halted", "listener", "mode", "name", "quiet", "retry")
 
     def __init__(self, bus: EventBus, name: str, listener: MessageListener, mode: Mode,
-                 retry: RetryPolicy | None) -> None:
+                 retry: RetryPolicy | None, quiet: bool = False) -> None:
         self.bus = bus
         self.name = name
         self.listener = listener
@@ -156,6 +168,7 @@ class _Runner:
         self.mode = mode
         self.retry = retry
         self.halted = False
+        self.quiet = quiet  # failures logged at debug level (the outbox relay while the broker is down)
 
     def __repr__(self) -> str:
         return f"<subscriber {self.name!r} {self.listener!r}>"
@@ -208,9 +221,11 @@ class _Runner:
             store.record(Outcome(message.id, self.name, "succeeded", datetime.now(UTC)))
             return
 
-    def _failed(self, message: Message[Any], exc: Exception, hold: bool) -> datetime | None:
+    def _failed(self, message: Message[Any], exc: Exception, hold: bool, broker: str | None = None
+                ) -> datetime | None:
         """Record a failure: dead, or failed with the time of the retry, which it returns (`hold`
-        keeps the delivery owned by this bus, for a serial subscriber retrying in place)."""
+        keeps the delivery owned by this bus, for a serial subscriber retrying in place; `broker`
+        leaves the retry to the broker, which owns the row meanwhile)."""
         policy = self.policy(message.name)
         now = datetime.now(UTC)
         text = _error_text(exc)
@@ -221,14 +236,18 @@ class _Runner:
             self.bus.store.record(Outcome(message.id, self.name, "dead", now, error=text))
             return None
         retry_at = now + timedelta(seconds=backoff(policy, message.attempt))
-        log.warning("subscriber %r failed on %s %s (attempt %d, retry at %s): %r", self.name,
-                    message.name, message.id, message.attempt, retry_at.isoformat(), exc)
+        log.log(logging.DEBUG if self.quiet else logging.WARNING,
+                "subscriber %r failed on %s %s (attempt %d, retry at %s): %r", self.name,
+                message.name, message.id, message.attempt, retry_at.isoformat(), exc)
         assert self.bus.store is not None
-        self.bus.store.record(Outcome(
-            message.id, self.name, "failed", now, error=text, next_attempt_at=retry_at,
-            owner=self.bus.owner if hold else None,
-            lease_until=retry_at + timedelta(seconds=self.bus.lease) if hold else None,
-        ))
+        if broker is not None:
+            owner, lease_until = broker, BROKER_LEASE
+        elif hold:
+            owner, lease_until = self.bus.owner, retry_at + timedelta(seconds=self.bus.lease)
+        else:
+            owner, lease_until = None, None
+        self.bus.store.record(Outcome(message.id, self.name, "failed", now, error=text,
+                                      next_attempt_at=retry_at, owner=owner, lease_until=lease_until))
         return retry_at
 
 
@@ -250,6 +269,18 @@ class EventBus(Emittery):
     retry stops at once and keeps its place: `failed`, then the rest of its queue `pending`).
     `once()` waiters, `events()` iterators and `on_any` listeners observe messages without
     delivery rows.
+
+    With a `transport` (`NatsTransport`, `SnsSqsTransport`; needs a store), the catalog's
+    distributed messages cross processes: each one emitted here also gets a delivery row for
+    the outbox relay (`tidings.relay:<kind>`), which publishes it to the broker (retrying every
+    few seconds while the broker is away) and is `succeeded` once the broker acknowledged it.
+    Named subscribers of distributed messages consume them from the broker (`remote=True`, the
+    default for them on such a bus), never from local emits: each gets a durable consumer named
+    after it, shared by every process subscribing under that name. A received message is stored
+    in this bus's log with a delivery row the broker owns meanwhile; the handler's success acks
+    it, a failure naks it with the backoff delay, and after `max_attempts` the delivery is `dead`
+    in this log (and acked), where `replay` runs it again here. `once()`, `events()` and `on_any`
+    see local emits only.
     """
 
     def __init__(
@@ -263,12 +294,15 @@ class EventBus(Emittery):
         shutdown_timeout: float = 10.0,
         claim_batch: int = 200,
         max_in_flight: int = 2000,
+        transport: Transport | None = None,
     ) -> None:
         super().__init__(debug=debug)
         self.catalog = catalog
         self.subscribers: dict[str, Subscriber] = {}
         self.store = store
         """The event log (None: a plain in-memory bus, nothing stored)."""
+        self.transport = transport
+        """The broker distributed messages cross (None: everything stays in this process)."""
         self.lease = lease
         """Seconds a claimed delivery stays owned by this bus without renewal (renewed every lease/3)."""
         self.poll_interval = poll_interval
@@ -286,6 +320,18 @@ class EventBus(Emittery):
         self._loops_done: list[anyio.Event] = []
         self._outer_tg: TaskGroup | None = None
         self._lease_cache: tuple[float, timedelta] | None = None
+        self._consumers: Consumers | None = None
+        if transport is not None:
+            if store is None:
+                raise ValueError("an EventBus with a transport needs a store: the outbox and the"
+                                 " remote subscribers' deliveries live in the event log")
+            self._consumers = Consumers(self, transport)
+            distributed = [n for n, spec in catalog.messages.items() if spec.distributed]
+            if distributed:
+                relay = Relay(transport)
+                self.on(distributed, relay, mode="async", name=f"tidings.relay:{transport.kind}",
+                        retry=RELAY_RETRY, remote=False)
+                self._runners[f"tidings.relay:{transport.kind}"].quiet = True
 
     # -- validation and messages ---------------------------------------------------------------
 
@@ -394,15 +440,18 @@ class EventBus(Emittery):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]:
         """Subscribe under a stable subscriber `name` (default `module:qualname` of the listener).
 
         Every name must be declared in the catalog; one subscriber name belongs to one listener.
         `retry` overrides the catalog's retry policy for this subscriber (stores only).
+        `remote` (on a bus with a transport) consumes the names from the broker; the default is
+        True when they are distributed; `remote=False` takes them from local emits only. A remote
+        subscriber cannot be `sync` (the publisher does not wait across the wire).
         """
         selected = _names(names)
-        for event_name in selected:
-            self._spec(event_name)
+        specs = [self._spec(event_name) for event_name in selected]
         if isinstance(getattr(listener, "__self__", None), Once) or isinstance(listener, _Runner):
             return super().on(selected, listener, mode=mode)
         if name is None:
@@ -413,6 +462,9 @@ class EventBus(Emittery):
             raise ValueError(
                 f"subscriber name {name!r} is already used by {known.listener!r}; pass a unique name="
             )
+        remote = self._is_remote(name, selected, specs, mode, remote)
+        if known is not None and known.remote != remote:
+            raise ValueError(f"subscriber {name!r} is already {'remote' if known.remote else 'local'}")
         if self.store is None:
             off = super().on(selected, listener, mode=mode)
         else:
@@ -422,14 +474,45 @@ class EventBus(Emittery):
                 self._runner_of[listener] = runner
             elif runner.mode != mode:
                 raise ValueError(f"subscriber {name!r} is already subscribed in {runner.mode} mode")
-            off = super().on(selected, runner, mode=mode)
+            if remote:
+                assert self._consumers is not None
+                self._consumers.add(runner, selected)
+                off = partial(self.off, selected, listener)
+            else:
+                off = super().on(selected, runner, mode=mode)
         merged = tuple(dict.fromkeys((*(known.names if known else ()), *selected)))
-        self.subscribers[name] = Subscriber(name, merged, listener, mode, retry)
+        self.subscribers[name] = Subscriber(name, merged, listener, mode, retry, remote)
         return off
+
+    def _is_remote(self, name: str, selected: tuple[str, ...], specs: list[MessageSpec], mode: Mode,
+                   remote: bool | None) -> bool:
+        distributed = [spec.name for spec in specs if spec.distributed]
+        if remote is None:
+            remote = self.transport is not None and bool(distributed)
+        if not remote:
+            return False
+        if self.transport is None:
+            raise ValueError(f"subscriber {name!r}: remote=True needs an EventBus with a transport")
+        local = [n for n in selected if n not in distributed]
+        if local:
+            raise ValueError(
+                f"subscriber {name!r}: {', '.join(map(repr, local))} not distributed, so it never"
+                " crosses the wire: subscribe to it under another name, or pass remote=False"
+            )
+        if mode == "sync":
+            raise ValueError(
+                f"subscriber {name!r}: sync mode cannot be honoured across the wire (the publisher"
+                " does not wait for another process): use mode='async' or 'serial', or pass"
+                " remote=False to take only this process's emits"
+            )
+        return True
 
     def off(self, names: str | Sequence[str], listener: MessageListener, /) -> None:
         """Remove `listener` (or its named subscriber) from one or more names."""
         runner = self._runner_of.get(listener)
+        if runner is not None and self._consumers is not None and runner.name in self._consumers.names:
+            self._consumers.remove(runner.name, _names(names))
+            return
         super().off(names, runner if runner is not None else listener)
 
     def once(
@@ -478,6 +561,9 @@ class EventBus(Emittery):
         # Deliveries run in an inner task group, so a timed-out shutdown can cancel them alone.
         self._outer_tg = outer
         self._tg = await outer.start(self._delivery_group)
+        if self.transport is not None and self._consumers is not None:
+            await self.transport.open(self.catalog.name)
+            self._consumers.start()
         return self
 
     async def _delivery_group(self, *, task_status: anyio.abc.TaskStatus[TaskGroup]) -> None:
@@ -500,6 +586,8 @@ class EventBus(Emittery):
         self._closing = True
         assert self._stopped is not None
         self._stopped.set()
+        if self._consumers is not None:
+            self._consumers.stop()  # no new messages from the broker; those under way finish
         with anyio.CancelScope(shield=True):
             with anyio.move_on_after(self.shutdown_timeout if exc is None else 0):
                 await self._wait_idle()
@@ -515,6 +603,8 @@ class EventBus(Emittery):
                 await self.store.close()
             finally:
                 self._stopped = None
+                if self.transport is not None:
+                    await self.transport.close()
         return await super().__aexit__(exc_type, exc, tb)
 
     def _release_queued(self) -> None:
@@ -635,7 +725,8 @@ class EventBus(Emittery):
     def _live_runners(self) -> dict[str, _Runner]:
         """The persisted subscribers still subscribed (`off` and `clear_listeners` end them)."""
         live = {id(sub.listener) for subs in self._listeners.values() for sub in subs if sub.active}
-        return {name: r for name, r in self._runners.items() if id(r) in live}
+        remote = self._consumers.names if self._consumers is not None else {}
+        return {name: r for name, r in self._runners.items() if id(r) in live or name in remote}
 
     def _dispatch(self, claim: Claim) -> None:
         assert self.store is not None

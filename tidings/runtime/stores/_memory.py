@@ -53,11 +53,11 @@ class MemoryStore(Store):
     async def append(
         self, message: StoredMessage, subscribers: Sequence[str], owner: str, lease_until: datetime
     ) -> None:
-        if message.id in self.messages:
-            raise ValueError(f"message {message.id} is already stored")
-        self.messages[message.id] = message
+        self.messages.setdefault(message.id, message)  # as the SQL stores: what exists stays
         for subscriber in subscribers:
             key = (message.id, subscriber)
+            if key in self.rows:
+                continue
             self._order[key] = len(self._order)
             self.rows[key] = Delivery(
                 message.id, subscriber, "running", 1, None, None, owner, lease_until, message.emitted_at

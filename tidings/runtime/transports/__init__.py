@@ -12,11 +12,13 @@ from tidings.runtime.transports._base import (
     TransportError,
     wire_name,
 )
+from tidings.runtime.transports._nats import NatsTransport
 from tidings.runtime.transports._wire import from_headers, subject, to_headers
 
 __all__ = [
     "Handle",
     "Incoming",
+    "NatsTransport",
     "RemoteSubscription",
     "Transport",
     "TransportError",

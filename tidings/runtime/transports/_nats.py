@@ -1,0 +1,342 @@
+"""`NatsTransport`: a catalog's distributed events on a NATS JetStream stream.
+
+nats-py runs on asyncio only; on trio the client lives in an asyncio loop of its own, in a
+thread, and every call crosses over to it (see `_Bridge`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
+
+import anyio
+import sniffio
+
+from tidings.runtime.stores._base import StoredMessage
+from tidings.runtime.transports._base import (
+    Handle,
+    Incoming,
+    RemoteSubscription,
+    Transport,
+    TransportError,
+    wire_name,
+)
+from tidings.runtime.transports._wire import from_headers, subject, to_headers
+
+log = logging.getLogger("tidings.nats")
+T = TypeVar("T")
+
+
+class _Bridge:
+    """An asyncio loop in a daemon thread, awaited from trio."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="tidings-nats", daemon=True)
+        self.thread.start()
+
+    async def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        import trio
+
+        token = trio.lowlevel.current_trio_token()
+        done = trio.Event()
+
+        def wake(_: object) -> None:
+            with contextlib.suppress(trio.RunFinishedError):
+                token.run_sync_soon(done.set)
+
+        future = asyncio.run_coroutine_threadsafe(_awaited(fn, *args), self.loop)
+        future.add_done_callback(wake)
+        try:
+            await done.wait()
+        except BaseException:
+            future.cancel()
+            raise
+        return future.result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        if not self.thread.is_alive():
+            self.loop.close()
+
+
+async def _awaited(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+    return await fn(*args)
+
+
+class _NatsIncoming(Incoming):
+    __slots__ = ("attempt", "message", "msg", "transport")
+
+    def __init__(self, transport: NatsTransport, msg: Any) -> None:
+        self.transport = transport
+        self.msg = msg
+        self.message = from_headers(msg.headers or {}, msg.data)
+        self.attempt = int(msg.metadata.num_delivered)
+
+    async def ack(self) -> None:
+        await self.transport._call(self.msg.ack)
+
+    async def retry(self, delay: float) -> None:
+        await self.transport._call(self.msg.nak, delay)
+
+    async def progress(self) -> None:
+        await self.transport._call(self.msg.in_progress)
+
+
+class NatsTransport(Transport):
+    """Distributed events on NATS JetStream.
+
+    One stream per catalog (`stream`, default `TIDINGS_<CATALOG>`) takes the subjects
+    `tidings.<catalog>.>`; an event `name` is published on `tidings.<catalog>.<name>` with its
+    message id as `Nats-Msg-Id`, so the server drops a re-sent copy within `duplicate_window`
+    seconds. Each remote subscriber consumes through a durable pull consumer named after it
+    (`wire_name(subscriber)`): processes subscribing under one name share its messages. A new
+    consumer starts at the oldest message the stream keeps (`deliver_policy="all"`, messages
+    are kept `max_age` seconds) or only at new ones (`"new"`).
+
+    `servers` and `connect_options` go to `nats.connect`; the client reconnects forever, and a
+    publish while disconnected fails at once (the outbox keeps the message and tries again).
+    """
+
+    kind = "nats"
+
+    def __init__(
+        self,
+        servers: str | Sequence[str] = "nats://127.0.0.1:4222",
+        *,
+        stream: str | None = None,
+        publish_timeout: float = 5.0,
+        max_age: float = 7 * 86400.0,
+        duplicate_window: float = 120.0,
+        fetch_batch: int = 256,
+        fetch_timeout: float = 1.0,
+        deliver_policy: Literal["all", "new"] = "all",
+        connect_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.servers = [servers] if isinstance(servers, str) else list(servers)
+        self.stream = stream
+        self.publish_timeout = publish_timeout
+        self.max_age = max_age
+        self.duplicate_window = duplicate_window
+        self.fetch_batch = fetch_batch
+        self.fetch_timeout = fetch_timeout
+        self.deliver_policy = deliver_policy
+        self.connect_options = dict(connect_options or {})
+        self._bridge: _Bridge | None = None
+        self._backend: str | None = None
+        self._nc: Any = None
+        self._js: Any = None
+        self._lock: asyncio.Lock | None = None
+        self._retry_connect_at = 0.0
+        self._last_error: BaseException | None = None
+        self._pulls: dict[str, tuple[Any, Any]] = {}
+
+    def __repr__(self) -> str:
+        return f"NatsTransport({', '.join(self.servers)!s}, stream={self.stream_name!r})"
+
+    @property
+    def stream_name(self) -> str:
+        """The JetStream stream this transport publishes to and consumes from."""
+        return self.stream or wire_name(f"TIDINGS_{self.catalog.upper()}")
+
+    async def open(self, catalog: str) -> None:
+        """Remember the catalog; connects on first use."""
+        await super().open(catalog)
+        self._backend = sniffio.current_async_library()
+        if self._backend != "asyncio" and self._bridge is None:
+            self._bridge = _Bridge()
+
+    async def _call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run the nats-py coroutine `fn(*args)` in the client's loop."""
+        if self._bridge is None:
+            if self._backend is None:
+                await self.open(self.catalog)
+                if self._bridge is not None:
+                    return await self._bridge.run(fn, *args)
+            return await fn(*args)
+        return await self._bridge.run(fn, *args)
+
+    # -- in the client's loop ------------------------------------------------------------------
+
+    async def _connected(self) -> tuple[Any, Any]:
+        nc = self._nc
+        if nc is not None and not nc.is_closed:
+            if not nc.is_connected:
+                raise TransportError(f"NATS at {', '.join(self.servers)} is unreachable; reconnecting")
+            return nc, self._js
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._nc is not None and not self._nc.is_closed:
+                return await self._connected()
+            if time.monotonic() < self._retry_connect_at:
+                raise TransportError(f"cannot connect to NATS at {', '.join(self.servers)}: "
+                                     f"{self._last_error!r}")
+            import nats
+
+            async def quiet(exc: Exception) -> None:
+                log.debug("NATS: %r", exc)
+
+            options: dict[str, Any] = {
+                "allow_reconnect": True, "max_reconnect_attempts": -1, "reconnect_time_wait": 0.5,
+                "connect_timeout": 2.0, "error_cb": quiet, **self.connect_options,
+            }
+            nc = None
+            try:
+                nc = await nats.connect(self.servers, **options)
+                js = nc.jetstream()
+                await self._ensure_stream(js)
+            except Exception as exc:
+                self._last_error = exc
+                self._retry_connect_at = time.monotonic() + 0.5
+                if nc is not None and not nc.is_closed:
+                    await nc.close()
+                raise TransportError(f"cannot connect to NATS at {', '.join(self.servers)}: {exc!r}") from exc
+            self._nc, self._js = nc, js
+            self._pulls.clear()
+            return nc, js
+
+    async def _ensure_stream(self, js: Any) -> None:
+        from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+        from nats.js.errors import NotFoundError
+
+        subjects = [subject(self.catalog, ">")]
+        try:
+            info = await js.stream_info(self.stream_name)
+        except NotFoundError:
+            await js.add_stream(StreamConfig(
+                name=self.stream_name, subjects=subjects, retention=RetentionPolicy.LIMITS,
+                storage=StorageType.FILE, max_age=self.max_age, duplicate_window=self.duplicate_window,
+            ))
+            return
+        if not set(subjects) <= set(info.config.subjects or ()):
+            info.config.subjects = [*(info.config.subjects or ()), *subjects]
+            await js.update_stream(info.config)
+
+    async def _publish(self, data: bytes, headers: dict[str, str], name: str) -> None:
+        _, js = await self._connected()
+        await js.publish(subject(self.catalog, name), data, timeout=self.publish_timeout,
+                         stream=self.stream_name, headers=headers)
+
+    async def _pull(self, subscription: RemoteSubscription) -> Any:
+        nc, js = await self._connected()
+        cached = self._pulls.get(subscription.subscriber)
+        if cached is not None and cached[0] is nc:
+            return cached[1]
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+        names = subscription.names
+        config = ConsumerConfig(
+            durable_name=wire_name(subscription.subscriber),
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=subscription.ack_wait,
+            max_deliver=-1,
+            max_ack_pending=1 if subscription.serial else max(1, subscription.max_in_flight),
+            deliver_policy=DeliverPolicy.ALL if self.deliver_policy == "all" else DeliverPolicy.NEW,
+        )
+        version = nc.connected_server_version
+        if len(names) == 1:
+            filter_subject = subject(self.catalog, names[0])
+        elif (version.major, version.minor) >= (2, 10):
+            filter_subject = None
+            config.filter_subjects = [subject(self.catalog, n) for n in names]
+        else:  # one filter only before NATS 2.10: take the catalog, skip the rest (acked)
+            filter_subject = subject(self.catalog, ">")
+        config.filter_subject = filter_subject
+        psub = await js.pull_subscribe(
+            filter_subject or subject(self.catalog, ">"), durable=config.durable_name,
+            stream=self.stream_name, config=config,
+        )
+        self._pulls[subscription.subscriber] = (nc, psub)
+        return psub
+
+    async def _fetch(self, subscription: RemoteSubscription, batch: int) -> list[Any]:
+        import nats.errors
+
+        psub = await self._pull(subscription)
+        try:
+            return list(await psub.fetch(batch, timeout=self.fetch_timeout))
+        except nats.errors.TimeoutError:
+            return []
+
+    async def _close(self) -> None:
+        nc, self._nc = self._nc, None
+        self._pulls.clear()
+        if nc is not None and not nc.is_closed:
+            await nc.close()
+
+    # -- the Transport API ---------------------------------------------------------------------
+
+    async def publish(self, message: StoredMessage) -> None:
+        """Publish on `tidings.<catalog>.<name>` and wait for JetStream's ack."""
+        await self._call(self._publish, message.payload.encode(), to_headers(message), message.name)
+
+    async def consume(self, subscription: RemoteSubscription, handle: Handle) -> None:
+        """Fetch from the subscriber's durable pull consumer and hand each message to `handle`
+        (one at a time when serial, else up to `max_in_flight` at once); runs until cancelled."""
+        limit = 1 if subscription.serial else max(1, subscription.max_in_flight)
+        names = set(subscription.names)
+        pause = 0.1
+        in_flight = 0
+        room = anyio.Event()
+
+        async def run(incoming: Incoming) -> None:
+            nonlocal in_flight, room
+            try:
+                await handle(incoming)
+            except Exception as exc:
+                log.error("handling %s for %r failed: %r", incoming.message.id, subscription.subscriber, exc)
+            finally:
+                in_flight -= 1
+                room.set()
+
+        async with anyio.create_task_group() as tg:
+            while True:
+                while in_flight >= limit:
+                    room = anyio.Event()
+                    await room.wait()
+                try:
+                    msgs = await self._call(self._fetch, subscription,
+                                            min(self.fetch_batch, limit - in_flight))
+                    pause = 0.1
+                except Exception as exc:
+                    log.warning("NATS consumer %r: %r; trying again in %.1fs", subscription.subscriber,
+                                exc, pause)
+                    self._pulls.pop(subscription.subscriber, None)
+                    await anyio.sleep(pause)
+                    pause = min(2.0, pause * 2)
+                    continue
+                for msg in msgs:
+                    try:
+                        incoming = _NatsIncoming(self, msg)
+                    except ValueError as exc:
+                        log.error("NATS consumer %r: %s on %s; terminated", subscription.subscriber, exc,
+                                  msg.subject)
+                        await self._call(msg.term)
+                        continue
+                    if incoming.message.name not in names:
+                        await incoming.ack()
+                        continue
+                    in_flight += 1
+                    if subscription.serial:
+                        await run(incoming)
+                    else:
+                        tg.start_soon(run, incoming)
+
+    async def close(self) -> None:
+        """Close the connection (and the trio bridge's thread)."""
+        try:
+            if self._nc is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._call(self._close)
+        finally:
+            bridge, self._bridge = self._bridge, None
+            self._backend = None
+            if bridge is not None:
+                bridge.stop()
