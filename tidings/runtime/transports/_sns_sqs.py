@@ -1,0 +1,421 @@
+"""`SnsSqsTransport`: a catalog's distributed events on AWS SNS (one topic) and SQS (one queue
+per remote subscriber, with a dead-letter queue).
+
+boto3 is blocking, so every call runs in a worker thread (`anyio.to_thread`): the transport
+works on asyncio and trio alike. boto3 is imported on first use (install `tidings[aws]`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import anyio
+import anyio.to_thread
+
+from tidings.runtime.stores._base import StoredMessage
+from tidings.runtime.transports._base import (
+    Handle,
+    Incoming,
+    RemoteSubscription,
+    Transport,
+    TransportError,
+    wire_name,
+)
+from tidings.runtime.transports._wire import NAME, from_headers, to_headers
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+log = logging.getLogger("tidings.sns_sqs")
+T = TypeVar("T")
+
+MAX_VISIBILITY = 43200
+"""SQS's longest visibility timeout (12 hours): the cap of `retry(delay)` and `ack_wait`."""
+MAX_FILTER_VALUES = 150
+"""SNS's limit on the values of one filter policy: a subscriber taking more names gets every
+event of the catalog and drops the others itself."""
+RETENTION = 1209600
+"""Both queues keep a message 14 days (SQS's maximum), so a subscriber can be down that long."""
+
+
+class _SqsIncoming(Incoming):
+    """A message received from a subscriber's queue; settled through its receipt handle."""
+
+    __slots__ = ("ack_wait", "attempt", "message", "queue_url", "receipt", "transport")
+
+    def __init__(
+        self, transport: SnsSqsTransport, queue_url: str, receipt: str, message: StoredMessage,
+        attempt: int, ack_wait: int,
+    ) -> None:
+        self.transport = transport
+        self.queue_url = queue_url
+        self.receipt = receipt
+        self.message = message
+        self.attempt = attempt
+        self.ack_wait = ack_wait
+
+    async def ack(self) -> None:
+        """DeleteMessage: gone from the subscriber's queue (TransportError when SQS refused)."""
+        await self.transport._call(
+            "DeleteMessage", lambda: self.transport._sqs().delete_message(
+                QueueUrl=self.queue_url, ReceiptHandle=self.receipt))
+
+    async def retry(self, delay: float) -> None:
+        """ChangeMessageVisibility to `delay` seconds (rounded up, at most 12 hours): SQS
+        delivers it again then, with the next attempt number."""
+        await self._visible_in(_seconds(delay))
+
+    async def progress(self) -> None:
+        """ChangeMessageVisibility to `ack_wait` from now."""
+        await self._visible_in(self.ack_wait)
+
+    async def _visible_in(self, seconds: int) -> None:
+        await self.transport._call(
+            "ChangeMessageVisibility", lambda: self.transport._sqs().change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=self.receipt, VisibilityTimeout=seconds))
+
+
+def _seconds(value: float) -> int:
+    """A duration as SQS takes it: whole seconds, rounded up, within 0..12 hours."""
+    return min(MAX_VISIBILITY, max(0, math.ceil(value)))
+
+
+class SnsSqsTransport(Transport):
+    """Distributed events on AWS SNS + SQS.
+
+    Publishing sends each message to the catalog's standard SNS topic `<prefix>-<catalog>`: the
+    payload JSON as the body and the wire headers (`to_headers`) as String message attributes.
+    Each remote subscriber consumes from its own SQS queue `<prefix>-<catalog>-<subscriber>`,
+    subscribed to the topic with raw message delivery and a filter policy on `Tidings-Name`
+    (only its events enter the queue), with a redrive policy to `<queue>-dlq` after
+    `max_receive_count` receives. Processes consuming under one subscriber name share its
+    queue. `declare(subscription)` (which `consume` calls) creates or updates all of it.
+
+    `endpoint_url`, `region` and `client_kwargs` (credentials, a `botocore.config.Config`, ...)
+    go to `boto3.session.Session().client(...)`; `wait_time` is the long poll (0..20 seconds);
+    `reconnect_max_delay` caps the pause between attempts while AWS is unreachable.
+    Standard topics keep no dedup: a message published twice can arrive twice, and the
+    consuming bus drops the copy by message id.
+    """
+
+    kind: ClassVar[str] = "sns-sqs"
+
+    def __init__(
+        self,
+        *,
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        prefix: str = "tidings",
+        wait_time: int = 20,
+        max_receive_count: int = 100,
+        reconnect_max_delay: float = 10.0,
+        max_threads: int = 16,
+        client_kwargs: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not 0 <= wait_time <= 20:
+            raise ValueError(f"wait_time must be 0..20 seconds (SQS's long poll), not {wait_time}")
+        if not 1 <= max_receive_count <= 1000:
+            raise ValueError(f"max_receive_count must be 1..1000 (SQS's range), not {max_receive_count}")
+        self.endpoint_url = endpoint_url
+        self.region = region
+        self.prefix = prefix
+        self.wait_time = wait_time
+        self.max_receive_count = max_receive_count
+        self.reconnect_max_delay = reconnect_max_delay
+        self.max_threads = max_threads
+        self.client_kwargs = dict(client_kwargs or {})
+        self._clients_lock = threading.Lock()
+        self._clients: tuple[SNSClient, SQSClient] | None = None
+        self._topic_arn: str | None = None
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def __repr__(self) -> str:
+        where = self.endpoint_url or self.region
+        return f"SnsSqsTransport({where}, topic={self.topic_name if self.catalog else None!r})"
+
+    # -- names ---------------------------------------------------------------------------------
+
+    @property
+    def topic_name(self) -> str:
+        """The catalog's SNS topic: `<prefix>-<catalog>`, made broker-safe by `wire_name`."""
+        if not self.catalog:
+            raise RuntimeError("SnsSqsTransport: call `await transport.open(catalog)` first")
+        return wire_name(f"{self.prefix}-{self.catalog}", 256)
+
+    def queue_name(self, subscriber: str) -> str:
+        """The SQS queue of `subscriber`: `<prefix>-<catalog>-<subscriber>` made broker-safe
+        (`wire_name`, at most 76 characters so that its dead-letter queue fits SQS's 80)."""
+        return wire_name(f"{self.topic_name}-{subscriber}", 76)
+
+    def dead_letter_queue_name(self, subscriber: str) -> str:
+        """The dead-letter queue of `subscriber`'s queue: `<queue>-dlq`."""
+        return f"{self.queue_name(subscriber)}-dlq"
+
+    # -- boto3, in worker threads --------------------------------------------------------------
+
+    def _make_clients(self) -> tuple[SNSClient, SQSClient]:
+        with self._clients_lock:
+            if self._clients is None:
+                import boto3.session
+                from botocore.config import Config
+
+                options = dict(self.client_kwargs)
+                config = Config(
+                    connect_timeout=5, read_timeout=self.wait_time + 15,
+                    retries={"mode": "standard", "max_attempts": 3},
+                    max_pool_connections=max(10, self.max_threads + 4),
+                )
+                if options.get("config") is not None:
+                    config = config.merge(options["config"])
+                options.update(config=config, region_name=options.get("region_name", self.region),
+                               endpoint_url=options.get("endpoint_url", self.endpoint_url))
+                session = boto3.session.Session()
+                self._clients = (session.client("sns", **options), session.client("sqs", **options))
+            return self._clients
+
+    def _sns(self) -> SNSClient:
+        return (self._clients or self._make_clients())[0]
+
+    def _sqs(self) -> SQSClient:
+        return (self._clients or self._make_clients())[1]
+
+    async def _call(
+        self, operation: str, fn: Callable[[], T], limiter: anyio.CapacityLimiter | None = None,
+    ) -> T:
+        """`fn()` in a worker thread; any error it raises becomes a TransportError."""
+        if limiter is None:
+            if self._limiter is None:
+                self._limiter = anyio.CapacityLimiter(self.max_threads)
+            limiter = self._limiter
+        try:
+            return await anyio.to_thread.run_sync(fn, limiter=limiter)
+        except Exception as exc:
+            raise TransportError(f"{operation} failed: {exc}") from exc
+
+    # -- publishing ----------------------------------------------------------------------------
+
+    def _topic_sync(self) -> str:
+        arn = self._topic_arn
+        if arn is None:
+            arn = self._topic_arn = self._sns().create_topic(Name=self.topic_name)["TopicArn"]
+        return arn
+
+    def _publish_sync(self, message: StoredMessage) -> None:
+        from botocore.exceptions import ClientError
+
+        attributes: dict[str, Any] = {
+            key: {"DataType": "String", "StringValue": value}
+            for key, value in to_headers(message).items() if value  # SNS takes no empty value
+        }
+        for again in (True, False):
+            arn = self._topic_sync()
+            try:
+                self._sns().publish(TopicArn=arn, Message=message.payload, MessageAttributes=attributes)
+                return
+            except ClientError as exc:
+                self._topic_arn = None
+                if not again or exc.response.get("Error", {}).get("Code") != "NotFound":
+                    raise
+            except Exception:
+                self._topic_arn = None
+                raise
+
+    async def publish(self, message: StoredMessage) -> None:
+        """SNS Publish to the catalog's topic (created on first use, and again if deleted);
+        returns once SNS accepted it, else raises TransportError."""
+        await self._call("SNS Publish", partial(self._publish_sync, message))
+
+    # -- consuming -----------------------------------------------------------------------------
+
+    def _ensure_queue(self, name: str, attributes: dict[QueueAttributeNameType, str]) -> tuple[str, str]:
+        sqs = self._sqs()
+        try:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        except sqs.exceptions.QueueDoesNotExist:
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        else:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, arn
+
+    def _declare_sync(self, subscription: RemoteSubscription) -> str:
+        sns = self._sns()
+        topic_arn = self._topic_sync()
+        _, dlq_arn = self._ensure_queue(
+            self.dead_letter_queue_name(subscription.subscriber),
+            {"MessageRetentionPeriod": str(RETENTION)},
+        )
+        queue_arn = dlq_arn.rsplit(":", 1)[0] + ":" + self.queue_name(subscription.subscriber)
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "tidings-topic-sends",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }],
+        }
+        queue_url, queue_arn = self._ensure_queue(self.queue_name(subscription.subscriber), {
+            "VisibilityTimeout": str(_seconds(subscription.ack_wait)),
+            "MessageRetentionPeriod": str(RETENTION),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(self.max_receive_count)}),
+            "Policy": json.dumps(policy),
+        })
+        names = sorted(set(subscription.names))
+        wanted = {"RawMessageDelivery": "true"}
+        if len(names) <= MAX_FILTER_VALUES:
+            wanted["FilterPolicy"] = json.dumps({NAME: names})
+        for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+            for existing in page.get("Subscriptions", []):
+                if existing.get("Protocol") == "sqs" and existing.get("Endpoint") == queue_arn:
+                    arn = existing["SubscriptionArn"]
+                    have = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+                    if "FilterPolicy" not in wanted and have.get("FilterPolicy"):
+                        wanted["FilterPolicy"] = "{}"  # removes it
+                    for key, value in wanted.items():
+                        if have.get(key, "{}" if key == "FilterPolicy" else "") != value:
+                            sns.set_subscription_attributes(
+                                SubscriptionArn=arn, AttributeName=key, AttributeValue=value)
+                    return queue_url
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes=wanted,
+                      ReturnSubscriptionArn=True)
+        return queue_url
+
+    async def declare(self, subscription: RemoteSubscription) -> str:
+        """Create or update the topic, the subscriber's queue and dead-letter queue, the queue's
+        policy (the topic may send to it) and its topic subscription (raw delivery, filter
+        policy on the subscription's names); returns the queue URL. SNS delivers only to the
+        queues that exist when a message is published: declare (or start consuming) before
+        the first publish that subscriber must get."""
+        if not subscription.names:
+            raise ValueError(f"remote subscriber {subscription.subscriber!r} takes no event names")
+        return await self._call("declaring the SQS queue", partial(self._declare_sync, subscription))
+
+    def _receive_sync(self, queue_url: str, count: int, abandoned: threading.Event) -> list[MessageTypeDef]:
+        sqs = self._sqs()
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=count, WaitTimeSeconds=self.wait_time,
+            MessageSystemAttributeNames=["ApproximateReceiveCount"], MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if messages and abandoned.is_set():  # the consumer stopped during the poll: give them back
+            sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(messages)
+            ])
+            return []
+        return messages
+
+    async def _receive(
+        self, queue_url: str, count: int, limiter: anyio.CapacityLimiter,
+    ) -> list[MessageTypeDef]:
+        abandoned = threading.Event()
+        try:
+            return await anyio.to_thread.run_sync(
+                self._receive_sync, queue_url, count, abandoned, abandon_on_cancel=True, limiter=limiter)
+        except anyio.get_cancelled_exc_class():
+            abandoned.set()
+            raise
+        except Exception as exc:
+            raise TransportError(f"SQS ReceiveMessage failed: {exc}") from exc
+
+    def _dead_letter_sync(self, subscriber: str, queue_url: str, raw: MessageTypeDef) -> None:
+        sqs = self._sqs()
+        dlq_url = sqs.get_queue_url(QueueName=self.dead_letter_queue_name(subscriber))["QueueUrl"]
+        attributes: Any = raw.get("MessageAttributes", {})
+        sqs.send_message(QueueUrl=dlq_url, MessageBody=raw.get("Body") or "(empty)",
+                         MessageAttributes=attributes)
+        sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=raw["ReceiptHandle"])
+
+    async def _deliver(
+        self, queue_url: str, raw: MessageTypeDef, subscription: RemoteSubscription, handle: Handle,
+        done: anyio.Semaphore,
+    ) -> None:
+        try:
+            headers = {key: value.get("StringValue", "")
+                       for key, value in raw.get("MessageAttributes", {}).items()}
+            try:
+                message = from_headers(headers, raw.get("Body", ""))
+            except ValueError as exc:
+                log.error("SQS consumer %r: %s (SQS message %s); moved to its dead-letter queue",
+                          subscription.subscriber, exc, raw.get("MessageId"))
+                await self._call("moving a malformed message to the dead-letter queue", partial(
+                    self._dead_letter_sync, subscription.subscriber, queue_url, raw))
+                return
+            if message.name not in subscription.names:  # the filter policy was broader when it came
+                await self._call("DeleteMessage", lambda: self._sqs().delete_message(
+                    QueueUrl=queue_url, ReceiptHandle=raw["ReceiptHandle"]))
+                return
+            attempt = int(raw.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            incoming = _SqsIncoming(self, queue_url, raw["ReceiptHandle"], message, attempt,
+                                    _seconds(subscription.ack_wait))
+            await handle(incoming)
+        except Exception as exc:
+            log.error("SQS consumer %r: handling message %s failed: %r", subscription.subscriber,
+                      raw.get("MessageId"), exc)
+        finally:
+            done.release()
+
+    async def consume(self, subscription: RemoteSubscription, handle: Handle) -> None:
+        """Declare the subscriber's queue, then long-poll it and hand each message to `handle`:
+        at most `max_in_flight` unsettled at once, one at a time in queue order when `serial`
+        (it never receives more than it can start, so no message waits out its visibility
+        timeout in a buffer). A malformed message goes to the dead-letter queue (logged). When
+        AWS is unreachable it logs a warning and tries again with a growing pause (up to
+        `reconnect_max_delay`); returns only when cancelled."""
+        if not subscription.names:
+            raise ValueError(f"remote subscriber {subscription.subscriber!r} takes no event names")
+        slots = 1 if subscription.serial else max(1, subscription.max_in_flight)
+        free = anyio.Semaphore(slots)
+        poller = anyio.CapacityLimiter(1)  # the long poll does not hold a token of the shared limiter
+        queue_url: str | None = None
+        pause = 0.1
+        async with anyio.create_task_group() as tg:
+            while True:
+                await free.acquire()
+                taken = 1
+                while taken < min(10, slots) and free.value > 0:
+                    free.acquire_nowait()
+                    taken += 1
+                try:
+                    if queue_url is None:
+                        queue_url = await self.declare(subscription)
+                    batch: Sequence[MessageTypeDef] = await self._receive(queue_url, taken, poller)
+                except TransportError as exc:
+                    for _ in range(taken):
+                        free.release()
+                    log.warning("SQS consumer %r: %s; trying again in %.1fs", subscription.subscriber,
+                                exc, pause)
+                    queue_url = None
+                    await anyio.sleep(pause)
+                    pause = min(self.reconnect_max_delay, pause * 2)
+                    continue
+                except BaseException:
+                    for _ in range(taken):
+                        free.release()
+                    raise
+                pause = 0.1
+                for _ in range(taken - len(batch)):
+                    free.release()
+                for raw in batch:
+                    tg.start_soon(self._deliver, queue_url, raw, subscription, handle, free)
+
+    async def close(self) -> None:
+        """Close the boto3 clients' connection pools (idempotent)."""
+        with self._clients_lock:
+            clients, self._clients = self._clients, None
+        self._topic_arn = None
+        if clients is not None:
+            for client in clients:
+                client.close()
