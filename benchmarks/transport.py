@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
 import importlib.metadata
 import json
 import tempfile
@@ -186,14 +187,15 @@ class Unavailable(Exception):
 
 
 def nats_transport() -> type[Any]:
+    """`NatsTransport`, or Unavailable when this checkout has none yet."""
     try:
-        from tidings.runtime.transports import NatsTransport  # type: ignore[attr-defined]
-    except ImportError:
-        try:
-            from tidings.runtime.transports._nats import NatsTransport
-        except ImportError as exc:
-            raise Unavailable(f"no NatsTransport in tidings.runtime.transports: {exc}") from None
-    transport: type[Any] = NatsTransport
+        transports = importlib.import_module("tidings.runtime.transports")
+        found = getattr(transports, "NatsTransport", None)
+        if found is None:
+            found = importlib.import_module("tidings.runtime.transports._nats").NatsTransport
+    except (ImportError, AttributeError) as exc:
+        raise Unavailable(f"no NatsTransport in tidings.runtime.transports: {exc}") from None
+    transport: type[Any] = found
     return transport
 
 
