@@ -67,12 +67,13 @@ CATALOG = CatalogSpec(
                 max_delay=300.0,
                 jitter=True,
             ),
-            compatibility="BACKWARD",
+            compatibility="FULL",
             fingerprint=(
                 "c3d69b6207bfeb9a23e0a9b8f989bf0a3d20bfaab60f6e951db737c7d79c22db"
             ),
             deprecated=False,
             description="Ask metis to (re)read a document.",
+            distributed=True,
         ),
         "SALESFORCE_SyncAccountCommand": MessageSpec(
             name="SALESFORCE_SyncAccountCommand",
@@ -111,12 +112,13 @@ CATALOG = CatalogSpec(
                 max_delay=300.0,
                 jitter=True,
             ),
-            compatibility="BACKWARD",
+            compatibility="FULL",
             fingerprint=(
                 "d76dd6867fad2d0e4dd7f4ea3182535512a754260e50f56cb40ece8e2b6e87bd"
             ),
             deprecated=False,
             description="Metis read a document and extracted its fields.",
+            distributed=True,
         ),
         "documentUploaded": MessageSpec(
             name="documentUploaded",
@@ -132,7 +134,7 @@ CATALOG = CatalogSpec(
                 max_delay=300.0,
                 jitter=True,
             ),
-            compatibility="BACKWARD",
+            compatibility="FULL",
             fingerprint=(
                 "08abaddf1e66265c49f30e06f736bc51f37ebd4a81641599cd3d69e81b2d7416"
             ),
@@ -141,6 +143,7 @@ CATALOG = CatalogSpec(
                 "A document was uploaded and stored: tasks marks the upload task done, email sends "
                 "it, metis reads it."
             ),
+            distributed=True,
         ),
         "quoteAccepted": MessageSpec(
             name="quoteAccepted",

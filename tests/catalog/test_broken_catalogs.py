@@ -82,13 +82,13 @@ CASES = [
             """),
         "schemas/c.yaml:6:5: events.shipmentCreated.consumer: unknown key (did you mean "
         "'consumers'?); allowed keys: compatibility, consumers, deprecated, description, "
-        "payload, producers, retry, version",
+        "distributed, payload, producers, retry, version",
         id="unknown-message-key",
     ),
     pytest.param(
         {"c.yaml": "catalog: t\ncontexts:\n  core: {description: Core (a, b), owner: x}\n"},
-        "schemas/c.yaml:3:32: contexts.core.b): unknown key; allowed keys: description, owner; "
-        "inside `{...}` a comma separates keys: quote text with commas",
+        "schemas/c.yaml:3:32: contexts.core.b): unknown key; allowed keys: description, owner, "
+        "transport; inside `{...}` a comma separates keys: quote text with commas",
         id="unquoted-comma-in-flow-mapping",
     ),
     pytest.param(
@@ -426,6 +426,36 @@ CASES = [
         "you mean 'FULL'?); use one of: NONE, BACKWARD, FORWARD, FULL, BACKWARD_TRANSITIVE, "
         "FORWARD_TRANSITIVE, FULL_TRANSITIVE",
         id="bad-compatibility",
+    ),
+    pytest.param(
+        {"c.yaml": "catalog: t\ncontexts:\n  core: {transport: natz}\n  email: {transport: SQS}\n"
+                   "  tasks: {transport: [nats]}\n  metis: {trasnport: nats}\n"},
+        "schemas/c.yaml:3:21: contexts.core.transport: 'natz' is not a transport (did you mean "
+        "'nats'?); use one of: nats, sns-sqs (or remove `transport` for a context that runs in "
+        "this process)\n"
+        "schemas/c.yaml:4:22: contexts.email.transport: 'SQS' is not a transport; use one of: "
+        "nats, sns-sqs (or remove `transport` for a context that runs in this process)\n"
+        "schemas/c.yaml:5:22: contexts.tasks.transport: a list is not a transport; use one "
+        "of: nats, sns-sqs (or remove `transport` for a context that runs in this process)\n"
+        "schemas/c.yaml:6:11: contexts.metis.trasnport: unknown key (did you mean 'transport'?); "
+        "allowed keys: description, owner, transport",
+        id="bad-transport",
+    ),
+    pytest.param(
+        {"c.yaml": "catalog: t\ncontexts: {core: {}, email: {}, metis: {transport: nats}}\n"
+                   "events:\n  a: {distributed: yes, consumers: [email], payload: {type: object}}\n"
+                   "  b:\n    distributed: false\n    producers: [core]\n    consumers: [metis]\n"
+                   "    payload: {type: object}\n"
+                   "commands:\n  c:\n    distributed: false\n    producers: [metis]\n"
+                   "    handler: metis\n    payload: {type: object}\n"},
+        "schemas/c.yaml:4:20: events.a.distributed: expected true or false, got text 'yes'\n"
+        "schemas/c.yaml:6:18: events.b.distributed: 'b' cannot stay in-process: consumed by "
+        "'metis' (transport: nats); remove `distributed: false` (a subscriber that must stay "
+        "in-process passes `remote=False` to `on`)\n"
+        "schemas/c.yaml:12:18: commands.c.distributed: 'c' cannot stay in-process: produced by "
+        "'metis' (transport: nats); remove `distributed: false` (a subscriber that must stay "
+        "in-process passes `remote=False` to `on`)",
+        id="bad-distributed",
     ),
     pytest.param(
         {"c.yaml": "contexts: {core: {}}\n"},

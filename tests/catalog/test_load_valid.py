@@ -256,3 +256,55 @@ def test_anchors_aliases_and_merge_keys() -> None:
     assert (a.retry.max_attempts, b.retry.max_attempts) == (2, 7)
     assert b.producers == ("core",)
     assert a.fingerprint == b.fingerprint
+
+
+DISTRIBUTED = """\
+catalog: shop
+contexts:
+  orders: {}
+  billing: {}
+  fraud: {transport: nats}
+  ledger: {transport: sns-sqs}
+events:
+  orderPlaced: {producers: [orders], consumers: [billing, fraud], payload: {type: object}}
+  orderFlagged: {producers: [fraud], consumers: [orders], payload: {type: object}}
+  orderPaid: {producers: [billing], consumers: [orders], distributed: true, payload: {type: object}}
+  orderNoted: {producers: [orders], consumers: [billing], distributed: false, payload: {type: object}}
+  orderSeen: {producers: [orders], consumers: [billing], payload: {type: object}}
+commands:
+  postEntry: {producers: [billing], handler: ledger, payload: {type: object}}
+  refund: {producers: [orders], handler: billing, distributed: true, payload: {type: object}}
+  recount: {producers: [orders], handler: billing, payload: {type: object}}
+"""
+
+
+def test_distributed_is_declared_or_follows_a_transport() -> None:
+    catalog = load_catalog_texts({"shop.yaml": DISTRIBUTED})
+    assert catalog.contexts["fraud"].transport == "nats" and catalog.contexts["fraud"].remote
+    assert catalog.contexts["ledger"].transport == "sns-sqs"
+    assert catalog.contexts["orders"].transport is None and not catalog.contexts["orders"].remote
+    distributed = {m.name: m.distributed for m in catalog.messages()}
+    assert distributed == {
+        "orderPlaced": True,    # consumed by fraud (nats)
+        "orderFlagged": True,   # produced by fraud
+        "orderPaid": True,      # declared
+        "orderNoted": False,    # declared false, no context with a transport
+        "orderSeen": False,
+        "postEntry": True,      # handled by ledger (sns-sqs)
+        "refund": True,         # a command may be declared distributed too
+        "recount": False,
+    }
+    assert catalog.transports(catalog.message("orderPlaced")) == {"fraud": "nats"}
+    assert catalog.transports(catalog.message("postEntry")) == {"ledger": "sns-sqs"}
+    assert catalog.transports(catalog.message("orderPaid")) == {}
+    assert catalog.subject("orderPlaced") == "tidings.shop.orderPlaced"
+    with pytest.raises(KeyError):
+        catalog.subject("nope")
+
+
+def test_example_catalog_distributes_what_metis_touches() -> None:
+    catalog = load_catalog(Path(__file__).resolve().parents[2] / "schemas")
+    assert catalog.contexts["metis"].transport == "nats"
+    assert sorted(m.name for m in catalog.messages() if m.distributed) == [
+        "METIS_AnalyzeDocumentCommand", "documentAnalyzed", "documentUploaded",
+    ]

@@ -121,6 +121,9 @@ _COMPATIBILITY: dict[str, Any] = {
     "enum": [c.value for c in Compatibility],
 }
 
+TRANSPORTS = ("nats", "sns-sqs")
+"""The brokers a context can be declared remote on (`contexts: {metis: {transport: nats}}`)."""
+
 _MESSAGE_COMMON: dict[str, Any] = {
     "description": {"type": "string", "description": "What happened / what is asked."},
     "version": {"type": "integer", "minimum": 1, "description": "Bump on a breaking change."},
@@ -129,6 +132,14 @@ _MESSAGE_COMMON: dict[str, Any] = {
     "payload": {"$ref": "#/$defs/payload"},
     "retry": {"$ref": "#/$defs/retry"},
     "compatibility": {"$ref": "#/$defs/compatibility"},
+    "distributed": {
+        "type": "boolean",
+        "description": (
+            "The message crosses process boundaries: relayed to the broker on subject "
+            "`tidings.<catalog>.<name>` (default false; also true when a producer, consumer or "
+            "handler context has a `transport`)."
+        ),
+    },
 }
 
 _FORMAT: dict[str, Any] = {
@@ -184,6 +195,13 @@ _FORMAT: dict[str, Any] = {
             "properties": {
                 "description": {"type": "string"},
                 "owner": {"type": "string", "description": "Team that owns the context."},
+                "transport": {
+                    "description": (
+                        "The context runs as its own service, reached through this broker: every "
+                        "message it produces, consumes or handles is distributed."
+                    ),
+                    "enum": list(TRANSPORTS),
+                },
             },
         },
         "event": {

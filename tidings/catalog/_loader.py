@@ -355,6 +355,7 @@ class _Loader:
                 name=name,
                 description=str(body.get("description", "")),
                 owner=body.get("owner") if isinstance(body.get("owner"), str) else None,
+                transport=body.get("transport") if isinstance(body.get("transport"), str) else None,
                 location=parsed.location(path, key=True),
             )
         events: dict[str, MessageDef] = {}
@@ -365,6 +366,21 @@ class _Loader:
             body = _dict(parsed.data[path[0]][path[1]])
             kind: Literal["event", "command"] = "event" if path[0] == "events" else "command"
             retry = self.retry(parsed, (*path, "retry"), body.get("retry"), defaults_retry)
+            handler = body.get("handler") if kind == "command" else None
+            producers = _names(body.get("producers"))
+            consumers = (handler,) if isinstance(handler, str) else _names(body.get("consumers"))
+            remote = sorted(
+                {c for c in (*producers, *consumers) if c in built_contexts
+                 and built_contexts[c].remote}
+            )
+            if body.get("distributed") is False and remote:
+                roles = _roles(remote, built_contexts, producers, kind)
+                self.issue(
+                    parsed,
+                    (*path, "distributed"),
+                    f"{name!r} cannot stay in-process: {roles}; remove `distributed: false` "
+                    "(a subscriber that must stay in-process passes `remote=False` to `on`)",
+                )
             if self.issues or main is None or not isinstance(payload, dict):
                 continue
             python = model_name(name)
@@ -372,18 +388,18 @@ class _Loader:
             needed = bundler.closure(python)
             if needed:
                 resolved["$defs"] = needed
-            handler = body.get("handler") if kind == "command" else None
             message = MessageDef(
                 name=name,
                 kind=kind,
                 description=str(body.get("description", "")),
                 version=int(body.get("version", 1)),
                 deprecated=bool(body.get("deprecated", False)),
-                producers=tuple(body.get("producers", ())),
-                consumers=(handler,) if handler else tuple(body.get("consumers", ())),
+                producers=producers,
+                consumers=consumers,
                 handler=handler,
                 retry=retry,
                 compatibility=_compat(body.get("compatibility"), defaults_compat),
+                distributed=body.get("distributed") is True or bool(remote),
                 payload=payload,
                 resolved_payload=resolved,
                 fingerprint=fingerprint(resolved),
@@ -414,6 +430,21 @@ def _compat(value: Any, default: Compatibility) -> Compatibility:
         return Compatibility(value) if value is not None else default
     except ValueError:
         return default
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _roles(
+    remote: list[str], contexts: Mapping[str, ContextDef], producers: tuple[str, ...], kind: str
+) -> str:
+    """`consumed by 'metis' (transport: nats)`-style reasons, for the contexts in `remote`."""
+    parts = []
+    for name in remote:
+        verb = "produced" if name in producers else ("handled" if kind == "command" else "consumed")
+        parts.append(f"{verb} by {name!r} (transport: {contexts[name].transport})")
+    return " and ".join(parts)
 
 
 def _article(kind: str) -> str:

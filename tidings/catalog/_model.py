@@ -50,14 +50,24 @@ class RetrySettings(BaseModel):
 
 
 class ContextDef(BaseModel):
-    """A bounded context that produces, consumes or handles messages."""
+    """A bounded context that produces, consumes or handles messages.
+
+    `transport` (``nats`` or ``sns-sqs``) is set when the context runs as its own service: every
+    message it produces, consumes or handles then crosses the wire (`MessageDef.distributed`).
+    """
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     description: str = ""
     owner: str | None = None
+    transport: str | None = None
     location: Location
+
+    @property
+    def remote(self) -> bool:
+        """True when the context runs as its own service, reached through its `transport`."""
+        return self.transport is not None
 
 
 class MessageDef(BaseModel):
@@ -65,6 +75,9 @@ class MessageDef(BaseModel):
 
     `payload` is the JSON Schema as written; `resolved_payload` is self-contained (every `$ref`
     points at `#/$defs/<Name>` inside it); `fingerprint` is the sha256 of its canonical JSON.
+    `distributed` is true when the message crosses process boundaries: declared
+    `distributed: true`, or a producer, consumer or handler context has a `transport`. On a bus
+    with a transport it travels on the broker subject `tidings.<catalog>.<name>`.
     """
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
@@ -79,6 +92,7 @@ class MessageDef(BaseModel):
     handler: str | None = None
     retry: RetrySettings = RetrySettings()
     compatibility: Compatibility = Compatibility.BACKWARD
+    distributed: bool = False
     payload: dict[str, Any]
     resolved_payload: dict[str, Any]
     fingerprint: str
@@ -114,6 +128,23 @@ class Catalog(BaseModel):
         if name in self.commands:
             return self.commands[name]
         raise KeyError(name)
+
+    def subject(self, name: str) -> str:
+        """The broker subject (NATS) or topic (SNS/SQS) of message `name`:
+        `tidings.<catalog>.<name>`; KeyError if the catalog has no such message."""
+        return f"tidings.{self.name}.{self.message(name).name}"
+
+    def transports(self, message: MessageDef) -> dict[str, str]:
+        """The contexts of `message` (producers, consumers, handler) that have a transport, with
+        it, sorted by name: why a message is distributed when it does not say so itself."""
+        names = {*message.producers, *message.consumers}
+        if message.handler:
+            names.add(message.handler)
+        return {
+            name: context.transport
+            for name in sorted(names)
+            if (context := self.contexts.get(name)) is not None and context.transport is not None
+        }
 
     def bundle(self) -> dict[str, Any]:
         """One self-contained JSON Schema 2020-12 whose `$defs` hold every payload (under its model

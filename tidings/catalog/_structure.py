@@ -155,14 +155,16 @@ def _word(parsed: ParsedFile, error: ValidationError) -> list[CatalogIssue]:
     if validator == "enum":
         choices = [str(c) for c in schema.get("enum", [])]
         hint = did_you_mean(str(instance), choices)
-        what = "a compatibility mode" if path and path[-1] == "compatibility" else "allowed"
-        return [
-            _issue(
-                parsed,
-                path,
-                f"{instance!r} is not {what}{hint}; use one of: " + ", ".join(choices),
-            )
-        ]
+        last = path[-1] if path else None
+        what = {"compatibility": "a compatibility mode", "transport": "a transport"}.get(
+            str(last), "allowed")
+        fix = "; use one of: " + ", ".join(choices)
+        shown = repr(instance)
+        if last == "transport":
+            fix += " (or remove `transport` for a context that runs in this process)"
+            if not isinstance(instance, str):
+                shown, hint = yaml_type(instance), ""
+        return [_issue(parsed, path, f"{shown} is not {what}{hint}{fix}")]
     if validator == "uniqueItems" and isinstance(instance, list):
         seen: set[Any] = set()
         issues = []

@@ -102,6 +102,7 @@ def _message_context(message: MessageDef) -> dict[str, Any]:
         },
         "compatibility": str(message.compatibility.value),
         "fingerprint": message.fingerprint,
+        "distributed": message.distributed,
     }
 
 
@@ -118,7 +119,8 @@ def template_context(catalog: Catalog) -> dict[str, Any]:
     contexts = []
     for name in sorted(catalog.contexts):
         ctx = catalog.contexts[name]
-        contexts.append({"name": name, "description": ctx.description, "owner": ctx.owner})
+        contexts.append({"name": name, "description": ctx.description, "owner": ctx.owner,
+                         "transport": ctx.transport})
     return {
         "catalog": {
             "name": catalog.name,
