@@ -36,7 +36,7 @@ import uuid
 import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import nats
@@ -48,6 +48,7 @@ from tidings.runtime.stores import SQLiteStore
 
 FETCH_BATCH = 256
 ASYNC_PENDING = 4_000
+T = TypeVar("T")
 GUARD = 300.0  # seconds: a hung part fails instead of blocking forever
 
 
@@ -251,6 +252,58 @@ async def run_tidings(data: list[dict[str, Any]], server: str, publishers: int, 
     return n / elapsed
 
 
+async def run_tidings_halves(
+    data: list[dict[str, Any]], server: str, publishers: int, folder: Path
+) -> tuple[float, float]:
+    """Where tidings' time goes (`--breakdown`): the producer alone (durable emits until the
+    relay has published every message: `drain()`), then a consumer bus alone on the stream
+    the producer filled (start until its handler has seen every message); messages per second each."""
+    NatsTransport = nats_transport()
+    n = len(data)
+    run = run_id()
+    stream = f"BENCH_TIDINGS_{run}"
+    catalog = CatalogSpec(f"bench{run}", {
+        "shipmentCreated": MessageSpec("shipmentCreated", "event", ShipmentCreated, distributed=True),
+    })
+    producer = EventBus(catalog, store=SQLiteStore(folder / f"producer-{run}.db"),
+                        transport=NatsTransport(server, stream=stream))
+
+    async def publish(k: int) -> None:
+        for i in range(k, n, publishers):
+            await producer.emit("shipmentCreated", data[i])
+
+    seen = 0
+    done = anyio.Event()
+
+    async def handler(message: Message[ShipmentCreated]) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == n + 1:
+            done.set()
+
+    try:
+        with anyio.fail_after(GUARD):
+            async with producer:
+                await producer.emit("shipmentCreated", data[0])  # warm-up: connect, create the stream
+                await producer.drain()
+                start = time.perf_counter()
+                async with anyio.create_task_group() as tg:
+                    for k in range(publishers):
+                        tg.start_soon(publish, k)
+                await producer.drain()
+                produced = n / (time.perf_counter() - start)
+            consumer = EventBus(catalog, store=SQLiteStore(folder / f"consumer-{run}.db"),
+                                transport=NatsTransport(server, stream=stream))
+            consumer.on("shipmentCreated", handler, mode="async", name="bench")
+            start = time.perf_counter()
+            async with consumer:
+                await done.wait()
+                consumed = (n + 1) / (time.perf_counter() - start)
+    finally:
+        await delete_stream(server, stream)
+    return produced, consumed
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 async def server_version(server: str) -> str:
@@ -260,6 +313,11 @@ async def server_version(server: str) -> str:
         return f"{v.major}.{v.minor}.{v.patch}"
     finally:
         await nc.close()
+
+
+def run(fn: Callable[..., Awaitable[T]], *fn_args: Any) -> T:
+    """`fn(*fn_args)` in a fresh asyncio loop (nats-py and FastStream run on asyncio only)."""
+    return anyio.run(fn, *fn_args, backend="asyncio")
 
 
 def best_of(label: str, results: list[float]) -> str:
@@ -274,19 +332,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--publishers", type=int, default=100)
     parser.add_argument("--server", default="nats://127.0.0.1:4222")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also time tidings' producer and consumer halves apart")
     args = parser.parse_args()
     data = payloads(args.messages)
     size = sum(len(json.dumps(p, separators=(",", ":"))) for p in data) / len(data)
 
-    def run(fn: Callable[..., Awaitable[float]], *fn_args: Any) -> float:
-        return anyio.run(fn, *fn_args, backend="asyncio")
-
     fs_version = importlib.metadata.version("faststream")
-    version = anyio.run(server_version, args.server, backend="asyncio")
+    version = run(server_version, args.server)
     floor: list[float] = []
     push: list[float] = []
     pull: list[float] = []
     ours: list[float] = []
+    halves: list[tuple[float, float]] = []
     unavailable: str | None = None
     with tempfile.TemporaryDirectory() as scratch:
         for _ in range(args.runs):
@@ -298,6 +356,8 @@ def main() -> None:
                     ours.append(run(run_tidings, data, args.server, args.publishers, Path(scratch)))
                 except Unavailable as exc:
                     unavailable = str(exc)
+                if unavailable is None and args.breakdown:
+                    halves.append(run(run_tidings_halves, data, args.server, args.publishers, Path(scratch)))
     print(f"N = {args.messages:,} messages of {size:.0f} bytes JSON each; NATS {version} at {args.server};"
           f" best of {args.runs} runs (all runs in brackets);\n{args.publishers} concurrent publishers for b)"
           " and c); messages/s end to end\n")
@@ -308,6 +368,11 @@ def main() -> None:
         print(f"c) tidings: not available yet ({unavailable})")
         return
     print(best_of("c) tidings: SQLite outbox -> NATS -> 1 remote async subscriber", ours))
+    if halves:
+        print(best_of("   tidings producer alone: durable emit -> outbox -> relay -> PubAck",
+                      [h[0] for h in halves]))
+        print(best_of("   tidings consumer alone: stream -> SQLite log -> handler -> ack",
+                      [h[1] for h in halves]))
     fast = max(max(push), max(pull))
     print(f"\nratio tidings/floor:      {max(ours) / max(floor):.3f} (goal >= 0.5)")
     print(f"ratio tidings/FastStream: {max(ours) / fast:.3f} (goal >= 1.0; against FastStream's faster"
