@@ -30,7 +30,7 @@ def echo() -> Iterator[tuple[str, int]]:
     """A threaded TCP echo server on 127.0.0.1; echoes until the client half-closes."""
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Echo)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         host, port = server.server_address[:2]
