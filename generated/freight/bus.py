@@ -541,6 +541,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -553,6 +554,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -565,6 +567,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -577,6 +580,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -589,6 +593,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -601,6 +606,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -613,6 +619,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -625,6 +632,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -637,6 +645,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -649,6 +658,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -661,6 +671,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -673,6 +684,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -685,6 +697,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -697,6 +710,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -709,6 +723,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     @overload
@@ -721,6 +736,7 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]: ...
 
     def on(
@@ -732,9 +748,14 @@ class FreightBus(EventBus):
         mode: Mode = "sync",
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        remote: bool | None = None,
     ) -> Callable[[], None]:
-        """Subscribe `listener` to `names`; it gets a `Message` with the typed payload."""
-        return super().on(names, listener, mode=mode, name=name, retry=retry)
+        """Subscribe `listener` to `names`; it gets a `Message` with the typed payload.
+
+        `remote` (on a bus with a transport) takes distributed messages from the broker (the
+        default for them) or, with `remote=False`, from this process's emits only.
+        """
+        return super().on(names, listener, mode=mode, name=name, retry=retry, remote=remote)
 
     @overload  # type: ignore[override]
     def once(
