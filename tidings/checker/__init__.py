@@ -18,6 +18,11 @@ from tidings.checker._compat import (
     is_transitive,
     required_directions,
 )
+from tidings.checker._distributed import (
+    distribution_findings,
+    why_distributed,
+    wire_sync_findings,
+)
 from tidings.checker._findings import Finding, Severity
 from tidings.checker._ignore import IgnoreEntry, apply_ignores, load_ignore_file
 from tidings.checker._orphans import catalog_orphans
@@ -53,6 +58,7 @@ __all__ = [
     "compare_catalogs",
     "compare_message",
     "compare_schemas",
+    "distribution_findings",
     "is_compatible",
     "is_transitive",
     "load_git_baseline",
@@ -65,4 +71,6 @@ __all__ = [
     "rule_by_key",
     "run_check",
     "scan_code",
+    "why_distributed",
+    "wire_sync_findings",
 ]

@@ -14,6 +14,7 @@ from tidings.checker._baseline import (
 )
 from tidings.checker._code import code_orphans, scan_code
 from tidings.checker._compat import compare_catalogs, is_transitive
+from tidings.checker._distributed import distribution_findings, wire_sync_findings
 from tidings.checker._findings import Finding
 from tidings.checker._ignore import apply_ignores, load_ignore_file
 from tidings.checker._orphans import catalog_orphans
@@ -31,7 +32,7 @@ def run_check(settings: CheckSettings, *, cwd: Path | None = None) -> CheckResul
     shown_dir = _shown(catalog_dir, cwd)
     relative_ok = cwd.resolve() == Path.cwd().resolve() and not shown_dir.startswith(("/", ".."))
     catalog = load_catalog(shown_dir if relative_ok else catalog_dir)
-    findings: list[Finding] = list(catalog_orphans(catalog))
+    findings: list[Finding] = [*catalog_orphans(catalog), *distribution_findings(catalog)]
     baseline_label: str | None = None
     if settings.against:
         target = Path(settings.against)
@@ -63,7 +64,7 @@ def run_check(settings: CheckSettings, *, cwd: Path | None = None) -> CheckResul
             roots.append(path)
             code_roots.append(root.as_posix())
         uses, problems = scan_code(roots, catalog, base=cwd)
-        findings += problems + code_orphans(uses, catalog)
+        findings += problems + code_orphans(uses, catalog) + wire_sync_findings(uses, catalog)
     ignore_path = settings.ignore_file if settings.ignore_file.is_absolute() else (
         cwd / settings.ignore_file)
     entries = load_ignore_file(ignore_path)

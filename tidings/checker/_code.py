@@ -38,7 +38,13 @@ _ROLE_MODULE = re.compile(r"(?:^|\.)(publishers|subscribers)\.([A-Za-z_]\w*)$")
 @dataclass(frozen=True)
 class Use:
     """One literal use of a message name in code: `kind` is ``emit`` or ``subscribe``; `context`
-    the context it belongs to (None when unknown); `via` the call that made it."""
+    the context it belongs to (None when unknown); `via` the call that made it.
+
+    For a subscription through ``on`` or a generated ``on_<message>`` decorator, `mode` is the
+    delivery mode it asks for (``sync`` when the call names none) and `remote` the source text of
+    its ``remote=`` argument (``""`` when absent); `mode` is None for other calls and when the AST
+    cannot tell (a non-literal mode, or ``**kwargs``).
+    """
 
     name: str
     kind: str
@@ -47,6 +53,8 @@ class Use:
     column: int
     context: str | None
     via: str
+    mode: str | None = None
+    remote: str = ""
 
 
 def iter_python_files(roots: Sequence[Path]) -> Iterator[Path]:
@@ -105,8 +113,9 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _add(self, name: str, kind: str, node: ast.AST, context: str | None, via: str) -> None:
+        mode, remote = _delivery(node) if via == "on" or via.startswith("on_") else (None, "")
         self.uses.append(Use(name, kind, self.shown, getattr(node, "lineno", 0),
-                             getattr(node, "col_offset", -1) + 1, context, via))
+                             getattr(node, "col_offset", -1) + 1, context, via, mode, remote))
 
     def _generated(self, func: ast.expr) -> tuple[str, str | None, str] | None:
         """(role, context, function) when `func` is a generated emit_/on_ function."""
@@ -148,6 +157,24 @@ class _Scanner(ast.NodeVisitor):
                     for n in names:
                         self._add(n, kind, node, self.path_context, attr)
         self.generic_visit(node)
+
+
+def _delivery(node: ast.AST) -> tuple[str | None, str]:
+    """(mode, remote source text) of a subscribing call: the mode is ``sync`` when not given and
+    None when not a literal; ``**kwargs`` makes both unknown (None, "")."""
+    keywords = node.keywords if isinstance(node, ast.Call) else []
+    if any(k.arg is None for k in keywords):
+        return None, ""
+    given = {k.arg: k.value for k in keywords}
+    mode_node = given.get("mode")
+    if mode_node is None:
+        mode: str | None = "sync"
+    elif isinstance(mode_node, ast.Constant) and isinstance(mode_node.value, str):
+        mode = mode_node.value
+    else:
+        mode = None
+    remote = given.get("remote")
+    return mode, ast.unparse(remote) if remote is not None else ""
 
 
 def _dotted(node: ast.expr) -> str | None:

@@ -3,7 +3,8 @@
 Ids never change meaning once published; new rules get new ids. `TID-Cnnn` are payload
 compatibility rules (after Confluent Schema Registry's JSON Schema `Difference.Type`s), `TID-Lnnn`
 lineage rules (events removed, kinds changed, versions), `TID-Onnn` orphans found in the catalog,
-`TID-Snnn` orphans found in the source code, `TID-Innn` the ignore file.
+`TID-Snnn` orphans found in the source code, `TID-Dnnn` messages that cross the wire (distributed:
+declared, or touched by a context with a `transport`), `TID-Innn` the ignore file.
 """
 
 from __future__ import annotations
@@ -353,6 +354,18 @@ CODE_WRONG_CONSUMER = _rule(
 CODE_UNPARSABLE = _rule(
     "TID-S006", "unparsable-source", "a Python file could not be parsed; it was skipped",
     "tidings: AST-only scan")
+
+# --- distributed messages (crossing the wire) ----------------------------------------------------
+DISTRIBUTED_COMPATIBILITY = _rule(
+    "TID-D001", "distributed-compatibility-below-full",
+    "a distributed message's compatibility is weaker than FULL: its producers and consumers run "
+    "in different services and deploy independently, so both directions matter",
+    "issue 6: the checker knows which events cross the wire")
+DISTRIBUTED_SYNC_SUBSCRIBER = _rule(
+    "TID-D002", "sync-subscriber-across-the-wire",
+    "the code subscribes to a distributed message in sync mode without `remote=False`: sync "
+    "cannot be honoured across the wire",
+    "issue 6: sync mode across the wire is refused")
 
 # --- the ignore file -----------------------------------------------------------------------------
 IGNORE_UNUSED = _rule(
