@@ -99,6 +99,8 @@ def catalogs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, dict[str, Any]]
             "payload": payload,
         }
         if draw(st.booleans()):
+            definition["distributed"] = True
+        if draw(st.booleans()):
             definition["consumers"] = draw(st.lists(st.sampled_from(contexts), min_size=1, unique=True))
             events[name] = definition
         else:
@@ -108,7 +110,11 @@ def catalogs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, dict[str, Any]]
     document = {
         "catalog": f"hyp{next(_counter)}",
         "description": draw(text),
-        "contexts": {c: {"description": draw(text)} for c in contexts},
+        "contexts": {
+            c: {"description": draw(text), **draw(st.sampled_from(
+                [{}, {}, {"transport": "nats"}, {"transport": "sns-sqs"}]))}
+            for c in contexts
+        },
         "events": events,
         "commands": commands,
     }
@@ -145,6 +151,9 @@ def test_random_catalogs_generate_importable_round_tripping_code(
         spec = generated.CATALOG.get(name)
         defined = {**document["events"], **document["commands"]}[name]
         assert spec.description == defined["description"]
+        touched = [*defined["producers"], *defined.get("consumers", []), defined.get("handler")]
+        remote = any("transport" in document["contexts"].get(c or "", {}) for c in touched)
+        assert spec.distributed == (defined.get("distributed", False) or remote)
         model = spec.model.model_validate(sample)
         dumped = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
         assert set(dumped) == set(sample)
