@@ -127,6 +127,7 @@ CODE = {
             on_order_placed(bus, mode="sync", remote=flag)(charge)        # unknown: left alone
             on_order_placed(bus, **options)(charge)                       # unknown: left alone
             on_recount(bus, mode="sync")(count)                           # not distributed
+            on_recount(bus, mode="async", remote=True)(count)             # error: never remote
     """,
     "orders/jobs.py": """
         def setup(bus, mode):
@@ -159,6 +160,7 @@ def test_scan_records_mode_and_remote(tmp_path: Path, catalog: Catalog) -> None:
         ("orderPlaced", 10, "on_order_placed", "sync", "flag"),
         ("orderPlaced", 11, "on_order_placed", None, ""),
         ("recount", 12, "on_recount", "sync", ""),
+        ("recount", 13, "on_recount", "async", "True"),
     ]
     jobs = [(u.name, u.kind, u.via, u.mode) for u in uses if u.file == "orders/jobs.py"]
     assert jobs == [
@@ -183,6 +185,10 @@ def test_sync_subscriptions_across_the_wire_are_errors(tmp_path: Path, catalog: 
         "billing/handlers.py:9:5: error TID-D002 sync-subscriber-across-the-wire: "
         "on_order_placed(...) subscribes to event 'orderPlaced' in sync mode with remote=True, "
         f"but 'orderPlaced' is distributed (context 'fraud' has transport nats), {fix}",
+        "billing/handlers.py:13:5: error TID-D003 remote-subscriber-not-distributed: "
+        "on_recount(...) subscribes to command 'recount' with remote=True, but 'recount' is not "
+        "distributed: it never crosses the wire; drop `remote=True`, or declare it "
+        "`distributed: true` in the catalog",
         "orders/jobs.py:2:5: error TID-D002 sync-subscriber-across-the-wire: on(...) subscribes "
         "to event 'orderPaid' in sync mode, but 'orderPaid' is distributed (declared "
         f"`distributed: true`), {fix}",
@@ -196,7 +202,9 @@ def test_nothing_crosses_the_wire_without_transport_or_declaration(tmp_path: Pat
     write_code(tmp_path)
     uses, _ = scan_code([tmp_path], catalog, base=tmp_path)
     assert distribution_findings(catalog) == []
-    assert wire_sync_findings(uses, catalog) == []
+    # No sync finding; only the remote=True subscriptions, now to in-process messages.
+    assert [(f.rule.id, f.subject, f.line) for f in wire_sync_findings(uses, catalog)] == [
+        ("TID-D003", "orderPlaced", 9), ("TID-D003", "recount", 13)]
 
 
 def test_example_catalog_has_no_distribution_warning() -> None:
@@ -217,9 +225,10 @@ def test_run_check_reports_both_rules(tmp_path: Path, monkeypatch: pytest.Monkey
                   if f.rule.id == "TID-D001") == ["orderFlagged", "orderNoted", "orderPlaced"]
     with_code = run_check(CheckSettings(schemas=Path("schemas"), code=[Path("app")]))
     assert with_code.exit_code == 1
-    assert [(f.file, f.line) for f in with_code.findings if f.rule.id == "TID-D002"] == [
+    assert [(f.file, f.line) for f in with_code.findings if f.rule.id.startswith("TID-D00")
+            and f.rule.id != "TID-D001"] == [
         ("app/billing/handlers.py", 5), ("app/billing/handlers.py", 6),
-        ("app/billing/handlers.py", 9), ("app/orders/jobs.py", 2)]
+        ("app/billing/handlers.py", 9), ("app/billing/handlers.py", 13), ("app/orders/jobs.py", 2)]
 
 
 def test_cli_fail_on_and_github_format(tmp_path: Path) -> None:
@@ -248,7 +257,9 @@ def test_cli_fail_on_and_github_format(tmp_path: Path) -> None:
     assert errors == [("TID-D002", "app/billing/handlers.py", 5),
                       ("TID-D002", "app/billing/handlers.py", 6),
                       ("TID-D002", "app/billing/handlers.py", 9),
+                      ("TID-D003", "app/billing/handlers.py", 13),
                       ("TID-D002", "app/orders/jobs.py", 2)]
     rules = check("--list-rules").stdout
     assert "TID-D001  distributed-compatibility-below-full" in rules
     assert "TID-D002  sync-subscriber-across-the-wire" in rules
+    assert "TID-D003  remote-subscriber-not-distributed" in rules

@@ -49,14 +49,24 @@ def distribution_findings(catalog: Catalog) -> list[Finding]:
 
 def wire_sync_findings(uses: Sequence[Use], catalog: Catalog) -> list[Finding]:
     """An error for every subscription in code to a distributed message in sync mode (given, or
-    the default) that does not pass `remote=False`: `emit` cannot wait for a subscriber on the
-    other side of a broker, so the bus refuses it. Calls whose mode or `remote` the AST cannot
-    tell (a variable, `**kwargs`) are left alone."""
+    the default) that does not pass `remote=False` (`emit` cannot wait for a subscriber on the
+    other side of a broker, so the bus refuses it), and for every `remote=True` subscription to
+    a message that is not distributed (it never reaches the broker; the bus refuses that too).
+    Calls whose mode or `remote` the AST cannot tell (a variable, `**kwargs`) are left alone."""
     out: list[Finding] = []
     known = {m.name: m for m in catalog.messages()}
     for u in uses:
         message = known.get(u.name)
-        if message is None or not message.distributed or u.kind != "subscribe":
+        if message is None or u.kind != "subscribe":
+            continue
+        if not message.distributed:
+            if u.remote == "True":
+                out.append(Finding(
+                    R.REMOTE_NOT_DISTRIBUTED, Severity.ERROR,
+                    f"{u.via}(...) subscribes to {message.kind} {u.name!r} with remote=True, but "
+                    f"{u.name!r} is not distributed: it never crosses the wire; drop "
+                    "`remote=True`, or declare it `distributed: true` in the catalog",
+                    subject=u.name, new=u.remote, file=u.file, line=u.line, column=u.column))
             continue
         if u.mode != "sync" or u.remote not in ("", "None", "True"):
             continue

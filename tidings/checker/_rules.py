@@ -366,6 +366,11 @@ DISTRIBUTED_SYNC_SUBSCRIBER = _rule(
     "the code subscribes to a distributed message in sync mode without `remote=False`: sync "
     "cannot be honoured across the wire",
     "issue 6: sync mode across the wire is refused")
+REMOTE_NOT_DISTRIBUTED = _rule(
+    "TID-D003", "remote-subscriber-not-distributed",
+    "the code subscribes with `remote=True` to a message that is not distributed: it never "
+    "crosses the wire, and the bus refuses the subscription",
+    "issue 6: only distributed messages are relayed to the broker")
 
 # --- the ignore file -----------------------------------------------------------------------------
 IGNORE_UNUSED = _rule(
