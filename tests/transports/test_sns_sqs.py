@@ -93,6 +93,49 @@ async def test_a_published_message_arrives_as_stored(moto_endpoint: str) -> None
         assert queue_counts(moto_endpoint, transport.queue_name("billing")) == (0, 0)
 
 
+async def test_concurrent_publishes_reach_the_queue_in_call_order(moto_endpoint: str) -> None:
+    transport = await make(moto_endpoint, unique_prefix())
+    await transport.declare(subscription())
+    sent = [stored(n=n) for n in range(35)]
+
+    async def publish(message: StoredMessage, *, task_status: anyio.abc.TaskStatus[None]) -> None:
+        task_status.started()  # the caller goes on once this task reaches its first wait
+        await transport.publish(message)
+
+    async with anyio.create_task_group() as tg:
+        for message in sent:  # all under way at once, called in this order (trio shuffles start_soon)
+            await tg.start(publish, message)
+    got = drain(moto_endpoint, transport.queue_name("billing"))
+    assert [m["MessageAttributes"]["Nats-Msg-Id"]["StringValue"] for m in got] == [str(m.id) for m in sent]
+    await transport.close()
+
+
+async def test_a_message_sns_refuses_fails_alone(moto_endpoint: str) -> None:
+    transport = await make(moto_endpoint, unique_prefix())
+    await transport.declare(subscription())
+    big = StoredMessage(uuid4(), "orderPlaced", 1, json.dumps({"text": "x" * 300_000}), datetime.now(UTC),
+                        uuid4(), None, None)
+    small = [stored(n=n) for n in range(3)]
+    outcomes: dict[int, BaseException | None] = {}
+
+    async def publish(n: int, message: StoredMessage) -> None:
+        try:
+            await transport.publish(message)
+            outcomes[n] = None
+        except TransportError as exc:
+            outcomes[n] = exc
+
+    async with anyio.create_task_group() as tg:
+        for n, message in enumerate([small[0], big, small[1], small[2]]):
+            tg.start_soon(publish, n, message)
+    assert outcomes[0] is None and outcomes[2] is None and outcomes[3] is None
+    assert isinstance(outcomes[1], TransportError)
+    got = drain(moto_endpoint, transport.queue_name("billing"))
+    assert sorted(m["MessageAttributes"]["Nats-Msg-Id"]["StringValue"] for m in got) == sorted(
+        str(m.id) for m in small)
+    await transport.close()
+
+
 async def test_names_and_attributes_on_the_broker(moto_endpoint: str) -> None:
     transport = await make(moto_endpoint, "my.prefix")
     sub = subscription("billing.invoices:Handler", ("orderPlaced", "orderShipped"), ack_wait=12.5)
@@ -368,7 +411,7 @@ async def test_when_aws_is_unreachable_publish_raises_and_consume_waits_for_it(
     port = free_port()
     server = MotoServer(port)
     transport = await make(server.url, unique_prefix())
-    with pytest.raises(TransportError, match="SNS Publish failed"):
+    with pytest.raises(TransportError, match="SNS PublishBatch failed"):
         await transport.publish(stored())
 
     sub = subscription()

@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -43,8 +44,35 @@ MAX_VISIBILITY = 43200
 MAX_FILTER_VALUES = 150
 """SNS's limit on the values of one filter policy: a subscriber taking more names gets every
 event of the catalog and drops the others itself."""
+MAX_BATCH_BYTES = 262144
+"""SNS's cap on one PublishBatch request (bodies and attributes)."""
 RETENTION = 1209600
 """Both queues keep a message 14 days (SQS's maximum), so a subscriber can be down that long."""
+
+
+class _Pending:
+    """A message waiting in the outbox of `publish`, and what became of it."""
+
+    __slots__ = ("attributes", "done", "error", "message", "size", "taken", "wake")
+
+    def __init__(self, message: StoredMessage) -> None:
+        self.message = message
+        self.attributes: dict[str, Any] = {
+            key: {"DataType": "String", "StringValue": value}
+            for key, value in to_headers(message).items() if value  # SNS takes no empty value
+        }
+        self.size = len(message.payload.encode()) + sum(
+            len(key) + len("String") + len(value["StringValue"].encode())
+            for key, value in self.attributes.items())
+        self.taken = False
+        self.done = False
+        self.error: TransportError | None = None
+        self.wake = anyio.Event()
+
+    def finish(self, error: TransportError | None) -> None:
+        self.done = True
+        self.error = error
+        self.wake.set()
 
 
 class _SqsIncoming(Incoming):
@@ -137,6 +165,8 @@ class SnsSqsTransport(Transport):
         self._clients: tuple[SNSClient, SQSClient] | None = None
         self._topic_arn: str | None = None
         self._limiter: anyio.CapacityLimiter | None = None
+        self._outbox: deque[_Pending] = deque()
+        self._leading = False
 
     def __repr__(self) -> str:
         where = self.endpoint_url or self.region
@@ -209,18 +239,19 @@ class SnsSqsTransport(Transport):
             arn = self._topic_arn = self._sns().create_topic(Name=self.topic_name)["TopicArn"]
         return arn
 
-    def _publish_sync(self, message: StoredMessage) -> None:
+    def _publish_batch_sync(self, batch: Sequence[_Pending]) -> dict[str, str]:
+        """PublishBatch; the error of each entry SNS did not take, by entry id."""
         from botocore.exceptions import ClientError
 
-        attributes: dict[str, Any] = {
-            key: {"DataType": "String", "StringValue": value}
-            for key, value in to_headers(message).items() if value  # SNS takes no empty value
-        }
+        entries: list[Any] = [
+            {"Id": str(i), "Message": item.message.payload, "MessageAttributes": item.attributes}
+            for i, item in enumerate(batch)
+        ]
         for again in (True, False):
             arn = self._topic_sync()
             try:
-                self._sns().publish(TopicArn=arn, Message=message.payload, MessageAttributes=attributes)
-                return
+                reply = self._sns().publish_batch(TopicArn=arn, PublishBatchRequestEntries=entries)
+                break
             except ClientError as exc:
                 self._topic_arn = None
                 if not again or exc.response.get("Error", {}).get("Code") != "NotFound":
@@ -228,11 +259,76 @@ class SnsSqsTransport(Transport):
             except Exception:
                 self._topic_arn = None
                 raise
+        errors = {entry["Id"]: "SNS did not say it took it" for entry in entries}
+        for done in reply.get("Successful", []):
+            errors.pop(done.get("Id", ""), None)
+        for failed in reply.get("Failed", []):
+            errors[failed["Id"]] = f"{failed.get('Code')}: {failed.get('Message', '')}"
+        return errors
+
+    def _take(self) -> list[_Pending]:
+        """The next batch from the front of the outbox: at most 10 messages and 256 KiB."""
+        batch: list[_Pending] = []
+        size = 0
+        while self._outbox and len(batch) < 10:
+            item = self._outbox[0]
+            if batch and size + item.size > MAX_BATCH_BYTES:
+                break
+            self._outbox.popleft()
+            item.taken = True
+            batch.append(item)
+            size += item.size
+        return batch
+
+    async def _lead(self, me: _Pending) -> None:
+        """Publish the outbox, batch after batch, until `me` is published; then hand over."""
+        self._leading = True
+        try:
+            while not me.done:
+                batch = self._take()
+                if not batch:  # cannot happen: `me` is queued or in a batch that finished it
+                    break
+                try:
+                    errors = await self._call("SNS PublishBatch", partial(self._publish_batch_sync, batch))
+                except TransportError as exc:
+                    for item in batch:
+                        item.finish(exc)
+                except BaseException:
+                    for item in batch:
+                        item.finish(TransportError("SNS PublishBatch cancelled: the message may or may"
+                                                   " not have been published"))
+                    raise
+                else:
+                    for i, item in enumerate(batch):
+                        error = errors.get(str(i))
+                        item.finish(None if error is None else TransportError(f"SNS PublishBatch: {error}"))
+        finally:
+            self._leading = False
+            if self._outbox:
+                self._outbox[0].wake.set()
 
     async def publish(self, message: StoredMessage) -> None:
-        """SNS Publish to the catalog's topic (created on first use, and again if deleted);
-        returns once SNS accepted it, else raises TransportError."""
-        await self._call("SNS Publish", partial(self._publish_sync, message))
+        """Publish to the catalog's topic (created on first use, and again if deleted); returns
+        once SNS accepted it, else raises TransportError. Concurrent calls are sent in call
+        order, up to 10 at a time (`PublishBatch`, one batch in flight): the broker gets them in
+        the order the outbox relay sent them."""
+        item = _Pending(message)
+        self._outbox.append(item)
+        try:
+            while not item.done:
+                if not self._leading:
+                    await self._lead(item)
+                else:
+                    await item.wake.wait()
+                    item.wake = anyio.Event()
+        except BaseException:
+            if not item.taken:
+                self._outbox.remove(item)
+                if not self._leading and self._outbox:
+                    self._outbox[0].wake.set()  # it may have been woken to lead: pass that on
+            raise
+        if item.error is not None:
+            raise item.error
 
     # -- consuming -----------------------------------------------------------------------------
 
