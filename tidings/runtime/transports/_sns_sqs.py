@@ -121,18 +121,20 @@ class SnsSqsTransport(Transport):
     """Distributed events on AWS SNS + SQS.
 
     Publishing sends each message to the catalog's standard SNS topic `<prefix>-<catalog>`: the
-    payload JSON as the body and the wire headers (`to_headers`) as String message attributes.
-    Each remote subscriber consumes from its own SQS queue `<prefix>-<catalog>-<subscriber>`,
-    subscribed to the topic with raw message delivery and a filter policy on `Tidings-Name`
-    (only its events enter the queue), with a redrive policy to `<queue>-dlq` after
-    `max_receive_count` receives. Processes consuming under one subscriber name share its
-    queue. `declare(subscription)` (which `consume` calls) creates or updates all of it.
+    payload JSON as the body and the wire headers (`to_headers`) as String message attributes;
+    concurrent calls go out in call order, batched (`PublishBatch`). Each remote subscriber
+    consumes from its own SQS queue `<prefix>-<catalog>-<subscriber>`, subscribed to the topic
+    with raw message delivery and a filter policy on `Tidings-Name` (only its events enter the
+    queue), with a redrive policy to `<queue>-dlq` after `max_receive_count` receives. Processes
+    consuming under one subscriber name share its queue. `declare(subscription)` (which
+    `consume` calls) creates or updates all of it.
 
-    `endpoint_url`, `region` and `client_kwargs` (credentials, a `botocore.config.Config`, ...)
-    go to `boto3.session.Session().client(...)`; `wait_time` is the long poll (0..20 seconds);
-    `reconnect_max_delay` caps the pause between attempts while AWS is unreachable.
-    Standard topics keep no dedup: a message published twice can arrive twice, and the
-    consuming bus drops the copy by message id.
+    `endpoint_url`, `region` and `client_kwargs` (credentials, a `botocore.config.Config`
+    merged over the transport's, ...) go to `boto3.session.Session(profile_name=profile)
+    .client(...)`; `wait_time` is the long poll (0..20 seconds); `reconnect_max_delay` caps the
+    pause between attempts while AWS is unreachable; `max_threads` caps concurrent boto3 calls
+    (each consumer's long poll has a thread of its own). Standard topics keep no dedup: a
+    message published twice can arrive twice, and the consuming bus drops the copy by id.
     """
 
     kind: ClassVar[str] = "sns-sqs"
@@ -147,6 +149,7 @@ class SnsSqsTransport(Transport):
         max_receive_count: int = 100,
         reconnect_max_delay: float = 10.0,
         max_threads: int = 16,
+        profile: str | None = None,
         client_kwargs: Mapping[str, Any] | None = None,
     ) -> None:
         if not 0 <= wait_time <= 20:
@@ -160,6 +163,7 @@ class SnsSqsTransport(Transport):
         self.max_receive_count = max_receive_count
         self.reconnect_max_delay = reconnect_max_delay
         self.max_threads = max_threads
+        self.profile = profile
         self.client_kwargs = dict(client_kwargs or {})
         self._clients_lock = threading.Lock()
         self._clients: tuple[SNSClient, SQSClient] | None = None
@@ -208,7 +212,7 @@ class SnsSqsTransport(Transport):
                     config = config.merge(options["config"])
                 options.update(config=config, region_name=options.get("region_name", self.region),
                                endpoint_url=options.get("endpoint_url", self.endpoint_url))
-                session = boto3.session.Session()
+                session = boto3.session.Session(profile_name=self.profile)
                 self._clients = (session.client("sns", **options), session.client("sqs", **options))
             return self._clients
 
