@@ -146,11 +146,15 @@ class NatsTransport(Transport):
         return self.stream or wire_name(f"TIDINGS_{self.catalog.upper()}")
 
     async def open(self, catalog: str) -> None:
-        """Remember the catalog; connects on first use."""
+        """Remember the catalog and try to connect (for up to a second; if the broker is away,
+        `publish` and `consume` go on trying)."""
         await super().open(catalog)
         self._backend = sniffio.current_async_library()
         if self._backend != "asyncio" and self._bridge is None:
             self._bridge = _Bridge()
+        # Connected before the first publish, the relay's sends leave in emit order.
+        with contextlib.suppress(TransportError):
+            await self._call(self._connected, 1.0)
 
     async def _call(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         """Run the nats-py coroutine `fn(*args)` in the client's loop."""
@@ -164,7 +168,7 @@ class NatsTransport(Transport):
 
     # -- in the client's loop ------------------------------------------------------------------
 
-    async def _connected(self) -> tuple[Any, Any]:
+    async def _connected(self, within: float | None = None) -> tuple[Any, Any]:
         nc = self._nc
         if nc is not None and not nc.is_closed:
             if not nc.is_connected:
@@ -178,7 +182,7 @@ class NatsTransport(Transport):
             if time.monotonic() < self._retry_connect_at:
                 raise TransportError(f"cannot connect to NATS at {', '.join(self.servers)}: "
                                      f"{self._last_error!r}")
-            import nats
+            from nats.aio.client import Client
 
             async def quiet(exc: Exception) -> None:
                 log.debug("NATS: %r", exc)
@@ -187,16 +191,20 @@ class NatsTransport(Transport):
                 "allow_reconnect": True, "max_reconnect_attempts": -1, "reconnect_time_wait": 0.5,
                 "connect_timeout": 2.0, "error_cb": quiet, **self.connect_options,
             }
-            nc = None
+            nc = Client()
             try:
-                nc = await nats.connect(self.servers, **options)
+                # nats-py retries a failed first connect forever too: bound it, the outbox waits.
+                await asyncio.wait_for(nc.connect(self.servers, **options),
+                                       within or options["connect_timeout"] + 1)
                 js = nc.jetstream()
                 await self._ensure_stream(js)
-            except Exception as exc:
+            except BaseException as exc:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(nc.close())  # cancelled mid-connect: no client left behind
+                if not isinstance(exc, Exception):
+                    raise
                 self._last_error = exc
                 self._retry_connect_at = time.monotonic() + 0.5
-                if nc is not None and not nc.is_closed:
-                    await nc.close()
                 raise TransportError(f"cannot connect to NATS at {', '.join(self.servers)}: {exc!r}") from exc
             self._nc, self._js = nc, js
             self._pulls.clear()
@@ -220,9 +228,16 @@ class NatsTransport(Transport):
             await js.update_stream(info.config)
 
     async def _publish(self, data: bytes, headers: dict[str, str], name: str) -> None:
+        from nats.js.errors import APIError
+
         _, js = await self._connected()
-        await js.publish(subject(self.catalog, name), data, timeout=self.publish_timeout,
-                         stream=self.stream_name, headers=headers)
+        # publish_async puts the message on the wire before it first suspends (so concurrent
+        # relays send in emit order) and shares one reply subscription for every ack.
+        future = await js.publish_async(subject(self.catalog, name), data, stream=self.stream_name,
+                                        headers=headers)
+        ack = await asyncio.wait_for(future, self.publish_timeout)
+        if getattr(ack, "stream", None) is None:
+            raise APIError(description=f"JetStream did not store the message: {ack!r}")
 
     async def _pull(self, subscription: RemoteSubscription) -> Any:
         nc, js = await self._connected()
@@ -257,18 +272,19 @@ class NatsTransport(Transport):
         return psub
 
     async def _fetch(self, subscription: RemoteSubscription, batch: int) -> list[Any]:
-        import nats.errors
-
         psub = await self._pull(subscription)
         try:
             return list(await psub.fetch(batch, timeout=self.fetch_timeout))
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nothing came (nats.errors.TimeoutError is one too)
             return []
 
     async def _close(self) -> None:
         nc, self._nc = self._nc, None
         self._pulls.clear()
         if nc is not None and not nc.is_closed:
+            if nc.is_connected:
+                with contextlib.suppress(Exception):
+                    await nc.flush(2.0)  # the last acks and naks are still in the write buffer
             await nc.close()
 
     # -- the Transport API ---------------------------------------------------------------------
@@ -287,7 +303,7 @@ class NatsTransport(Transport):
         room = anyio.Event()
 
         async def run(incoming: Incoming) -> None:
-            nonlocal in_flight, room
+            nonlocal in_flight
             try:
                 await handle(incoming)
             except Exception as exc:
@@ -296,38 +312,50 @@ class NatsTransport(Transport):
                 in_flight -= 1
                 room.set()
 
-        async with anyio.create_task_group() as tg:
-            while True:
-                while in_flight >= limit:
-                    room = anyio.Event()
-                    await room.wait()
-                try:
-                    msgs = await self._call(self._fetch, subscription,
-                                            min(self.fetch_batch, limit - in_flight))
-                    pause = 0.1
-                except Exception as exc:
-                    log.warning("NATS consumer %r: %r; trying again in %.1fs", subscription.subscriber,
-                                exc, pause)
-                    self._pulls.pop(subscription.subscriber, None)
-                    await anyio.sleep(pause)
-                    pause = min(2.0, pause * 2)
-                    continue
-                for msg in msgs:
+        try:
+            async with anyio.create_task_group() as tg:
+                while True:
+                    while in_flight >= limit:
+                        room = anyio.Event()
+                        await room.wait()
                     try:
-                        incoming = _NatsIncoming(self, msg)
-                    except ValueError as exc:
-                        log.error("NATS consumer %r: %s on %s; terminated", subscription.subscriber, exc,
-                                  msg.subject)
-                        await self._call(msg.term)
+                        msgs = await self._call(self._fetch, subscription,
+                                                min(self.fetch_batch, limit - in_flight))
+                        pause = 0.1
+                    except Exception as exc:
+                        log.warning("NATS consumer %r: %r; trying again in %.1fs", subscription.subscriber,
+                                    exc, pause)
+                        self._pulls.pop(subscription.subscriber, None)
+                        await anyio.sleep(pause)
+                        pause = min(2.0, pause * 2)
                         continue
-                    if incoming.message.name not in names:
-                        await incoming.ack()
-                        continue
-                    in_flight += 1
-                    if subscription.serial:
-                        await run(incoming)
-                    else:
-                        tg.start_soon(run, incoming)
+                    for msg in msgs:
+                        try:
+                            incoming = _NatsIncoming(self, msg)
+                        except ValueError as exc:
+                            log.error("NATS consumer %r: %s on %s; terminated", subscription.subscriber,
+                                      exc, msg.subject)
+                            await self._call(msg.term)
+                            continue
+                        if incoming.message.name not in names:
+                            await incoming.ack()
+                            continue
+                        in_flight += 1
+                        if subscription.serial:
+                            await run(incoming)
+                        else:
+                            tg.start_soon(run, incoming)
+        finally:
+            # No pull request of ours may outlive us: a message handed back meanwhile would wait
+            # in a dead inbox until ack_wait.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(2.0):
+                await self._call(self._unsubscribe, subscription.subscriber)
+
+    async def _unsubscribe(self, subscriber: str) -> None:
+        cached = self._pulls.pop(subscriber, None)
+        if cached is not None and not cached[0].is_closed:
+            with contextlib.suppress(Exception):
+                await cached[1].unsubscribe()
 
     async def close(self) -> None:
         """Close the connection (and the trio bridge's thread)."""

@@ -1,0 +1,84 @@
+"""Brokers for the transport suite: the real NATS server on 127.0.0.1:4222 and moto's SNS/SQS
+server on loopback. Each test gets its own catalog name, hence its own stream, topic and queues."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pydantic
+import pytest
+
+from tests.conftest import require_service
+from tidings.runtime import CatalogSpec, MessageSpec, RetryPolicy
+from tidings.runtime.transports import NatsTransport, Transport
+
+NATS_URL = "nats://127.0.0.1:4222"
+FAST = RetryPolicy(max_attempts=3, initial_delay=0.05, max_delay=0.2, jitter=False)
+
+
+class Document(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(populate_by_name=True)
+    document_id: int = pydantic.Field(alias="documentId")
+    note: str = ""
+
+
+def catalog(name: str, retry: RetryPolicy = FAST) -> CatalogSpec:
+    """A catalog with one distributed event, one distributed command and one local event."""
+    return CatalogSpec(name, {
+        "documentUploaded": MessageSpec("documentUploaded", "event", Document, retry=retry,
+                                        distributed=True),
+        "METIS_Analyze": MessageSpec("METIS_Analyze", "command", Document, retry=retry,
+                                     handler="metis", distributed=True),
+        "shipmentCreated": MessageSpec("shipmentCreated", "event", Document, retry=retry),
+    })
+
+
+@dataclass
+class Broker:
+    """One broker kind for one test: `transport(port)` makes a transport for the test's catalog
+    (through `port` on 127.0.0.1 when given: a `TcpProxy` in front of `target`)."""
+
+    kind: str
+    target: tuple[str, int]
+    make: Callable[[int | None], Transport]
+    catalog_name: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:12]}")
+
+    def transport(self, port: int | None = None) -> Transport:
+        return self.make(port)
+
+
+def _delete_stream(name: str) -> None:
+    async def delete() -> None:
+        import nats
+
+        nc = await nats.connect(NATS_URL)
+        try:
+            await nc.jetstream().delete_stream(name)
+        except Exception:
+            pass
+        finally:
+            await nc.close()
+
+    thread = threading.Thread(target=asyncio.run, args=(delete(),))
+    thread.start()
+    thread.join(10)
+
+
+@pytest.fixture(params=["nats"])
+def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
+    """Each transport test runs against every broker kind."""
+    if request.param == "nats":
+        require_service("NATS", "127.0.0.1", 4222)
+
+        def make(port: int | None) -> Transport:
+            return NatsTransport(f"nats://127.0.0.1:{port or 4222}", fetch_timeout=0.5)
+
+        found = Broker("nats", ("127.0.0.1", 4222), make)
+        yield found
+        _delete_stream(f"TIDINGS_{found.catalog_name.upper()}")
+        return
+    raise AssertionError(request.param)
