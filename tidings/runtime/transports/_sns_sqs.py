@@ -112,6 +112,16 @@ class _SqsIncoming(Incoming):
                 QueueUrl=self.queue_url, ReceiptHandle=self.receipt, VisibilityTimeout=seconds))
 
 
+def _same(key: str, have: str | None, want: str) -> bool:
+    """Whether a subscription attribute already has the wanted value (policies compared as JSON)."""
+    if key != "FilterPolicy":
+        return have == want
+    try:
+        return bool(json.loads(have or "{}") == json.loads(want))
+    except ValueError:
+        return False
+
+
 def _seconds(value: float) -> int:
     """A duration as SQS takes it: whole seconds, rounded up, within 0..12 hours."""
     return min(MAX_VISIBILITY, max(0, math.ceil(value)))
@@ -358,7 +368,7 @@ class SnsSqsTransport(Transport):
         policy = {
             "Version": "2012-10-17",
             "Statement": [{
-                "Sid": "tidings-topic-sends",
+                "Sid": "TidingsTopicSends",
                 "Effect": "Allow",
                 "Principal": {"Service": "sns.amazonaws.com"},
                 "Action": "sqs:SendMessage",
@@ -385,7 +395,7 @@ class SnsSqsTransport(Transport):
                     if "FilterPolicy" not in wanted and have.get("FilterPolicy"):
                         wanted["FilterPolicy"] = "{}"  # removes it
                     for key, value in wanted.items():
-                        if have.get(key, "{}" if key == "FilterPolicy" else "") != value:
+                        if not _same(key, have.get(key), value):
                             sns.set_subscription_attributes(
                                 SubscriptionArn=arn, AttributeName=key, AttributeValue=value)
                     return queue_url
