@@ -1,8 +1,9 @@
 """The freight example: every context subscribes, core publishes, and each step is printed.
 
-tasks and core subscribe in `sync` mode (emit waits for them), email and metis in `async` mode
-(emit returns at once), salesforce in `serial` mode (one CRM call at a time, in order). Every
-message and delivery is kept in an SQLite event log, which is printed at the end.
+tasks and core's milestone reader subscribe in `sync` mode (emit waits for them), email, metis
+and core's reader of metis's analyses in `async` mode (emit returns at once), salesforce in
+`serial` mode (one CRM call at a time, in order). Every message and delivery is kept in an
+SQLite event log, printed at the end.
 """
 
 from __future__ import annotations

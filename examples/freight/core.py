@@ -44,7 +44,7 @@ def note_milestone(message: Message[TrackingUpdated]) -> None:
 
 def subscribe(bus: FreightBus) -> None:
     """Attach the core handlers to `bus`."""
-    on_document_analyzed(bus)(note_analysis)
+    on_document_analyzed(bus, mode="async")(note_analysis)
     on_tracking_updated(bus)(note_milestone)
 
 

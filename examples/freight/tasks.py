@@ -23,4 +23,4 @@ def mark_upload_done(message: Message[DocumentUploaded]) -> None:
 def subscribe(bus: FreightBus) -> None:
     """Attach the tasks handlers to `bus`."""
     on_shipment_created(bus, mode="sync")(open_tasks)
-    on_document_uploaded(bus, mode="sync")(mark_upload_done)
+    on_document_uploaded(bus, mode="sync", remote=False)(mark_upload_done)
