@@ -19,7 +19,7 @@ if not __package__:  # run as `python examples/freight/app.py`: import from the 
 import anyio
 
 from examples.freight import core, email, metis, salesforce, tasks, tracking
-from examples.freight._log import say
+from examples.freight._log import deliveries, say
 from generated.freight import FreightBus
 from tidings.runtime.stores import LogEntry, SQLiteStore
 
@@ -63,16 +63,13 @@ async def play(bus: FreightBus, db: Path) -> None:
     say("app", f"{len(bus.subscribers)} subscribers on {len(bus.catalog.messages)} messages")
     shipment_id = await core.create_shipment(bus)
     await core.upload_document(bus, shipment_id)
+    await core.upload_document(bus, shipment_id, "INV-2026-0042.pdf", "commercial_invoice")
     await core.book_and_sell(bus, shipment_id)
     say("app", "all published; waiting for the background deliveries and retries")
     entries = await settled(bus)
     say("app", f"event log in {db}:")
     for entry in entries:
-        statuses = ", ".join(
-            f"{d.subscriber.rsplit(':', 1)[-1]}={d.status}/{d.attempts}"
-            for d in entry.deliveries
-        )
-        say("log", f"{entry.message.name}: {statuses}")
+        say("log", f"{entry.message.name}: {deliveries(entry)}")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 from uuid import UUID, uuid4
 
 from generated.freight import FreightBus
@@ -11,6 +12,7 @@ from generated.freight.models import (
     DocumentUploaded,
     EMAILSendBookingRequestAskedEmailCommand,
     Leg,
+    METISAnalyzeDocumentCommand,
     Money,
     Party,
     QuoteAccepted,
@@ -21,6 +23,7 @@ from generated.freight.models import (
 from generated.freight.publishers.core import (
     emit_document_uploaded,
     emit_email_send_booking_request_asked_email_command,
+    emit_metis_analyze_document_command,
     emit_quote_accepted,
     emit_resync_tracking,
     emit_shipment_created,
@@ -28,24 +31,57 @@ from generated.freight.publishers.core import (
 from generated.freight.subscribers.core import on_document_analyzed, on_tracking_updated
 from tidings.runtime import Message
 
-from ._log import say
+from ._log import say, via
+
+CONFIDENT = 0.9
+"""Below this confidence core asks metis to read the document again with its accurate model."""
+READER = "core:note-analysis"
+"""The subscriber name of core's reader of metis's analyses (on NATS: its durable consumer)."""
 
 
-def note_analysis(message: Message[DocumentAnalyzed]) -> None:
-    """Store what metis found."""
-    fields = ", ".join(f"{f.key}={f.value}" for f in message.data.fields)
-    say("core", f"stored metis fields: {fields}", message)
+class Documents:
+    """The documents this core process stored, and those metis has read with enough confidence."""
+
+    def __init__(self) -> None:
+        self.files: dict[UUID, str] = {}
+        """File name of every document uploaded here, by document id."""
+        self.read: set[UUID] = set()
+        """The documents analysed with at least `CONFIDENT` confidence."""
+
+    def all_read(self) -> bool:
+        """True once every uploaded document has an analysis with enough confidence."""
+        return self.files.keys() <= self.read
 
 
-def note_milestone(message: Message[TrackingUpdated]) -> None:
-    """Show the new milestone on the shipment page."""
-    say("core", f"milestone {message.data.milestone}", message)
+documents = Documents()
+"""This process's documents (one core per process)."""
 
 
 def subscribe(bus: FreightBus) -> None:
-    """Attach the core handlers to `bus`."""
-    on_document_analyzed(bus, mode="async")(note_analysis)
-    on_tracking_updated(bus)(note_milestone)
+    """Attach the core handlers to `bus`. The analyses come from metis: in-process when metis runs
+    here, from NATS on a bus with a transport (`remote` is the default for a distributed event)."""
+
+    @on_document_analyzed(bus, mode="async", name=READER)
+    async def note_analysis(message: Message[DocumentAnalyzed]) -> None:
+        """Store what metis found; below `CONFIDENT`, ask metis for an accurate read."""
+        found = message.data
+        fields = ", ".join(f"{f.key}={f.value}" for f in found.fields)
+        unknown = f"document {found.document_id} (not uploaded by this process)"
+        file_name = documents.files.get(found.document_id, unknown)
+        say("core", f"metis read {file_name}: {fields} (confidence {found.confidence:.2f})", message,
+            broker=via(bus, READER))
+        if found.confidence >= CONFIDENT:
+            documents.read.add(found.document_id)
+        elif found.document_id in documents.files:
+            await emit_metis_analyze_document_command(
+                bus, METISAnalyzeDocumentCommand(document_id=found.document_id, model="accurate")
+            )
+            say("core", f"confidence too low: asked metis to read {file_name} again (accurate model)")
+
+    @on_tracking_updated(bus, name="core:note-milestone")
+    def note_milestone(message: Message[TrackingUpdated]) -> None:
+        """Show the new milestone on the shipment page."""
+        say("core", f"milestone {message.data.milestone}", message)
 
 
 async def create_shipment(bus: FreightBus) -> UUID:
@@ -69,20 +105,29 @@ async def create_shipment(bus: FreightBus) -> UUID:
     return shipment_id
 
 
-async def upload_document(bus: FreightBus, shipment_id: UUID) -> None:
-    """Store an uploaded bill of lading and say so."""
+async def upload_document(
+    bus: FreightBus,
+    shipment_id: UUID,
+    file_name: str = "BL-FRLEH-CNSHA.pdf",
+    kind: Literal["bill_of_lading", "commercial_invoice", "packing_list"] = "bill_of_lading",
+) -> UUID:
+    """Store an uploaded document and say so; returns its document id."""
+    document_id = uuid4()
+    documents.files[document_id] = file_name
     await emit_document_uploaded(
         bus,
         DocumentUploaded(
-            document_id=uuid4(),
+            document_id=document_id,
             shipment_id=shipment_id,
-            kind="bill_of_lading",
-            file_name="BL-FRLEH-CNSHA.pdf",
+            kind=kind,
+            file_name=file_name,
             size_bytes=183_204,
             uploaded_at=datetime.now(UTC),
         ),
     )
-    say("core", "documentUploaded emitted (tasks done already; email and metis in background)")
+    where = "over NATS" if bus.transport is not None else "in background"
+    say("core", f"documentUploaded {file_name} emitted (tasks done already; email and metis {where})")
+    return document_id
 
 
 async def book_and_sell(bus: FreightBus, shipment_id: UUID) -> None:

@@ -36,5 +36,7 @@ async def send_booking_request(message: Message[EMAILSendBookingRequestAskedEmai
 def subscribe(bus: FreightBus) -> None:
     """Attach the email handlers to `bus`."""
     quick_retry = RetryPolicy(max_attempts=3, initial_delay=0.05, jitter=False)
-    on_document_uploaded(bus, mode="async", retry=quick_retry)(send_document)
+    # remote=False: email runs in core's process and takes core's own emits, even on a bus whose
+    # transport carries documentUploaded to metis.
+    on_document_uploaded(bus, mode="async", retry=quick_retry, remote=False)(send_document)
     on_email_send_booking_request_asked_email_command(bus, mode="async")(send_booking_request)

@@ -23,4 +23,6 @@ def mark_upload_done(message: Message[DocumentUploaded]) -> None:
 def subscribe(bus: FreightBus) -> None:
     """Attach the tasks handlers to `bus`."""
     on_shipment_created(bus, mode="sync")(open_tasks)
+    # remote=False: in core's process, emit waits for it even when documentUploaded also crosses
+    # the wire to metis (a sync subscriber cannot take it from a broker).
     on_document_uploaded(bus, mode="sync", remote=False)(mark_upload_done)
