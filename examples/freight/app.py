@@ -3,7 +3,8 @@
 tasks and core's milestone reader subscribe in `sync` mode (emit waits for them), email, metis
 and core's reader of metis's analyses in `async` mode (emit returns at once), salesforce in
 `serial` mode (one CRM call at a time, in order). Every message and delivery is kept in an
-SQLite event log, printed at the end.
+SQLite event log, printed at the end. `examples.freight.services` runs the same contexts as two
+processes over NATS.
 """
 
 from __future__ import annotations

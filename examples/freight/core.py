@@ -57,6 +57,19 @@ documents = Documents()
 """This process's documents (one core per process)."""
 
 
+async def file_name_of(bus: FreightBus, document_id: UUID) -> str:
+    """The file name of a document uploaded by this process, or found in its event log (a real
+    core would keep its documents in a table of its own)."""
+    if document_id in documents.files:
+        return documents.files[document_id]
+    if bus.store is not None:
+        for entry in await bus.store.log(name="documentUploaded", limit=100_000):
+            uploaded = DocumentUploaded.model_validate_json(entry.message.payload)
+            if uploaded.document_id == document_id:
+                return uploaded.file_name
+    return f"document {document_id} (not uploaded here)"
+
+
 def subscribe(bus: FreightBus) -> None:
     """Attach the core handlers to `bus`. The analyses come from metis: in-process when metis runs
     here, from NATS on a bus with a transport (`remote` is the default for a distributed event)."""
@@ -66,8 +79,7 @@ def subscribe(bus: FreightBus) -> None:
         """Store what metis found; below `CONFIDENT`, ask metis for an accurate read."""
         found = message.data
         fields = ", ".join(f"{f.key}={f.value}" for f in found.fields)
-        unknown = f"document {found.document_id} (not uploaded by this process)"
-        file_name = documents.files.get(found.document_id, unknown)
+        file_name = await file_name_of(bus, found.document_id)
         say("core", f"metis read {file_name}: {fields} (confidence {found.confidence:.2f})", message,
             broker=via(bus, READER))
         if found.confidence >= CONFIDENT:

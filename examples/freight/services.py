@@ -154,7 +154,7 @@ async def run_core(settings: Settings, count: int, exit_when_done: bool) -> None
         for number in range(1, count + 1):
             kind = KINDS[(number - 1) % len(KINDS)]
             await core.upload_document(bus, shipment_id, f"{PREFIX[kind]}-{number:04}.pdf", kind)
-        say("core", f"{count} documents uploaded; waiting for metis's analyses over NATS")
+        say("core", f"documents uploaded: {count}; waiting for metis's analyses over NATS")
         while not (core.documents.all_read() and await settled(bus)):
             await anyio.sleep(0.1)
         say("core", f"every document read: {len(core.documents.read)} of {count}")
