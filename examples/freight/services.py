@@ -37,11 +37,13 @@ from tidings.runtime.stores import SQLiteStore
 from tidings.runtime.transports import NatsTransport, wire_name
 
 Service = Literal["core", "metis"]
+"""The two services of the example."""
 KINDS: tuple[Literal["bill_of_lading", "commercial_invoice", "packing_list"], ...] = (
     "bill_of_lading", "commercial_invoice", "packing_list",
 )
 """The kinds of the documents core uploads, in turn (metis's fast model is unsure of invoices)."""
 PREFIX = {"bill_of_lading": "BL", "commercial_invoice": "INV", "packing_list": "PL"}
+"""The file name prefix of each kind of document."""
 
 
 @dataclass(frozen=True)
