@@ -64,7 +64,6 @@ async def play(bus: FreightBus, db: Path) -> None:
     say("app", f"{len(bus.subscribers)} subscribers on {len(bus.catalog.messages)} messages")
     shipment_id = await core.create_shipment(bus)
     await core.upload_document(bus, shipment_id)
-    await core.upload_document(bus, shipment_id, "INV-2026-0042.pdf", "commercial_invoice")
     await core.book_and_sell(bus, shipment_id)
     say("app", "all published; waiting for the background deliveries and retries")
     entries = await settled(bus)

@@ -80,8 +80,8 @@ def subscribe(bus: FreightBus) -> None:
         found = message.data
         fields = ", ".join(f"{f.key}={f.value}" for f in found.fields)
         file_name = await file_name_of(bus, found.document_id)
-        say("core", f"metis read {file_name}: {fields} (confidence {found.confidence:.2f})", message,
-            broker=via(bus, READER))
+        say("core", f"stored metis fields: {fields} from {file_name} (confidence {found.confidence:.2f})",
+            message, broker=via(bus, READER))
         if found.confidence >= CONFIDENT:
             documents.read.add(found.document_id)
         elif found.document_id in documents.files:
