@@ -46,7 +46,7 @@ class Documents:
         self.files: dict[UUID, str] = {}
         """File name of every document uploaded here, by document id."""
         self.read: set[UUID] = set()
-        """The documents analysed with at least `CONFIDENT` confidence."""
+        """The documents of `files` analysed with at least `CONFIDENT` confidence."""
 
     def all_read(self) -> bool:
         """True once every uploaded document has an analysis with enough confidence."""
@@ -82,9 +82,11 @@ def subscribe(bus: FreightBus) -> None:
         file_name = await file_name_of(bus, found.document_id)
         say("core", f"stored metis fields: {fields} from {file_name} (confidence {found.confidence:.2f})",
             message, broker=via(bus, READER))
+        if found.document_id not in documents.files:
+            return  # an earlier process's document: nothing to wait for
         if found.confidence >= CONFIDENT:
             documents.read.add(found.document_id)
-        elif found.document_id in documents.files:
+        else:
             await emit_metis_analyze_document_command(
                 bus, METISAnalyzeDocumentCommand(document_id=found.document_id, model="accurate")
             )

@@ -115,7 +115,7 @@ def metis_bus() -> FreightBus:
 
 def introduce(service: Service, bus: FreightBus, settings: Settings) -> None:
     """Say where the service logs, which stream it uses and which subscribers come from NATS."""
-    stream = wire_name(f"TIDINGS_{settings.namespace.upper()}")
+    stream = bus.transport.stream_name if isinstance(bus.transport, NatsTransport) else "?"
     say(service, f"event log {settings.db(service)}; NATS {settings.nats}, stream {stream}")
     for subscriber in bus.subscribers.values():
         if subscriber.remote:
