@@ -11,7 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STDLIB = set(sys.stdlib_module_names)
 RUNTIME_DEPENDENCIES = {"anyio", "pydantic", "sniffio"}  # sniffio comes with anyio
-LAZY_DRIVERS = {"psycopg", "psycopg_pool", "nats", "trio"}  # imported inside functions only
+LAZY_DRIVERS = {  # imported inside functions (or for type checking) only
+    "psycopg", "psycopg_pool", "nats", "trio", "boto3", "botocore", "mypy_boto3_sns", "mypy_boto3_sqs",
+}
 
 
 def _imports(path: Path) -> list[tuple[str, int, bool]]:

@@ -13,9 +13,11 @@ import pydantic
 import pytest
 
 from tests.conftest import require_service
+from tests.transports.aws import CREDENTIALS, moto_endpoint
 from tidings.runtime import CatalogSpec, MessageSpec, RetryPolicy
 from tidings.runtime.transports import NatsTransport, Transport
 
+__all__ = ["moto_endpoint"]  # the session fixture, for the tests here
 NATS_URL = "nats://127.0.0.1:4222"
 FAST = RetryPolicy(max_attempts=3, initial_delay=0.05, max_delay=0.2, jitter=False)
 
@@ -68,7 +70,7 @@ def _delete_stream(name: str) -> None:
     thread.join(10)
 
 
-@pytest.fixture(params=["nats"])
+@pytest.fixture(params=["nats", "sns-sqs"])
 def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
     """Each transport test runs against every broker kind."""
     if request.param == "nats":
@@ -80,5 +82,17 @@ def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
         found = Broker("nats", ("127.0.0.1", 4222), make)
         yield found
         _delete_stream(f"TIDINGS_{found.catalog_name.upper()}")
+        return
+    if request.param == "sns-sqs":
+        from tidings.runtime.transports import SnsSqsTransport
+
+        endpoint = request.getfixturevalue("moto_endpoint")
+        port = int(endpoint.rsplit(":", 1)[1])
+
+        def make_aws(through: int | None) -> Transport:
+            return SnsSqsTransport(endpoint_url=f"http://127.0.0.1:{through or port}", wait_time=1,
+                                   client_kwargs=CREDENTIALS)
+
+        yield Broker("sns-sqs", ("127.0.0.1", port), make_aws)
         return
     raise AssertionError(request.param)

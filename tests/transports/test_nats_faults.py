@@ -117,7 +117,8 @@ def test_ten_thousand_events_survive_failures_and_a_killed_consumer(
         everything = handled(out["a"]) + handled(out["b"])
         assert set(everything) == set(range(COUNT))  # every event handled at least once: none lost
         duplicates = len(everything) - COUNT
-        print(f"{waiting} in the outbox during the cut at {cut_at}, killed after {killed_at} handled; {dead_before} dead then replayed;"
+        print(f"{waiting} in the outbox during the cut at {cut_at}, killed after {killed_at} handled;"
+              f" {dead_before} dead then replayed;"
               f" {duplicates} handled twice")
         for k in "ab":
             consumers[k].send_signal(signal.SIGTERM)

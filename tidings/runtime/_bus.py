@@ -563,7 +563,7 @@ class EventBus(Emittery):
         self._tg = await outer.start(self._delivery_group)
         if self.transport is not None and self._consumers is not None:
             await self.transport.open(self.catalog.name)
-            self._consumers.start()
+            await self._consumers.start()
         return self
 
     async def _delivery_group(self, *, task_status: anyio.abc.TaskStatus[TaskGroup]) -> None:
@@ -701,6 +701,8 @@ class EventBus(Emittery):
                 await self.store.renew(self.owner, self._lease_until())
             except Exception as exc:
                 log.warning("renewing leases failed: %r", exc)
+            if self._consumers is not None:
+                await self._consumers.progress()
 
     async def _signal_loop(self) -> None:
         assert self.store is not None

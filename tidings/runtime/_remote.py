@@ -58,6 +58,7 @@ class Consumers:
         self.names: dict[str, tuple[str, ...]] = {}
         self.scopes: dict[str, anyio.CancelScope] = {}
         self.max_in_flight = 256
+        self.handling: set[Incoming] = set()
 
     def add(self, runner: _Runner, names: tuple[str, ...]) -> None:
         """Consume `names` for `runner` (now, if the bus runs; else from its start)."""
@@ -79,11 +80,33 @@ class Consumers:
         else:
             self.names.pop(subscriber, None)
 
-    def start(self) -> None:
-        """Start consuming for every remote subscriber (the bus just started)."""
+    def subscription(self, runner: _Runner) -> RemoteSubscription:
+        """What the transport consumes for `runner`."""
+        return RemoteSubscription(
+            runner.name, self.names[runner.name], runner.mode == "serial", self.bus.lease,
+            1 if runner.mode == "serial" else self.max_in_flight,
+        )
+
+    async def start(self) -> None:
+        """Declare every remote subscriber's consumer (so nothing published from now on misses
+        it; a broker that is away is logged and tried again by the consumer), then consume."""
         assert self.bus._outer_tg is not None
         for name in self.names:
+            with anyio.move_on_after(5.0):
+                try:
+                    await self.transport.declare(self.subscription(self.bus._runners[name]))
+                except Exception as exc:
+                    log.warning("could not declare remote subscriber %r yet: %r", name, exc)
+        for name in self.names:
             self.bus._outer_tg.start_soon(self.run, self.bus._runners[name])
+
+    async def progress(self) -> None:
+        """Tell the broker the messages being handled are still in hand (every lease / 3)."""
+        for incoming in list(self.handling):
+            try:
+                await incoming.progress()
+            except Exception as exc:
+                log.debug("progress on %s failed: %r", incoming.message.id, exc)
 
     def stop(self, subscriber: str | None = None) -> None:
         """Stop fetching (for one subscriber, or all); deliveries under way finish on their own."""
@@ -93,10 +116,7 @@ class Consumers:
                 scope.cancel()
 
     async def run(self, runner: _Runner) -> None:
-        subscription = RemoteSubscription(
-            runner.name, self.names[runner.name], runner.mode == "serial", self.bus.lease,
-            1 if runner.mode == "serial" else self.max_in_flight,
-        )
+        subscription = self.subscription(runner)
         with anyio.CancelScope() as scope:
             self.scopes[runner.name] = scope
             try:
@@ -152,6 +172,7 @@ class Consumers:
         """Run the handler; record the outcome; ack, nak with the backoff delay, or (dead) ack."""
         store = self.bus.store
         assert store is not None
+        self.handling.add(incoming)
         try:
             try:
                 result = runner.listener(message)
@@ -174,6 +195,7 @@ class Consumers:
                 await store.flush()  # in the log before the ack: a redelivery finds it done
                 await self._settle(incoming.ack(), message, runner)
         finally:
+            self.handling.discard(incoming)
             settled.set()
 
     async def _settle(self, call: Any, message: Message[Any], runner: _Runner) -> None:

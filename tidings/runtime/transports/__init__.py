@@ -13,6 +13,7 @@ from tidings.runtime.transports._base import (
     wire_name,
 )
 from tidings.runtime.transports._nats import NatsTransport
+from tidings.runtime.transports._sns_sqs import SnsSqsTransport
 from tidings.runtime.transports._wire import from_headers, subject, to_headers
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Incoming",
     "NatsTransport",
     "RemoteSubscription",
+    "SnsSqsTransport",
     "Transport",
     "TransportError",
     "from_headers",

@@ -78,6 +78,12 @@ class Transport(ABC):
         the broker is down: `publish` and `consume` connect when they need to."""
         self.catalog = catalog
 
+    async def declare(self, subscription: RemoteSubscription) -> object:
+        """Create what `subscription` consumes from (durable consumer, queue, topic subscription)
+        so that messages published from now on wait for it; the bus calls it when it starts.
+        Brokers that keep every message for late consumers need nothing here."""
+        return None
+
     @abstractmethod
     async def publish(self, message: StoredMessage) -> None:
         """Send `message` to the broker and return once the broker acknowledged it; raise

@@ -293,6 +293,10 @@ class NatsTransport(Transport):
         """Publish on `tidings.<catalog>.<name>` and wait for JetStream's ack."""
         await self._call(self._publish, message.payload.encode(), to_headers(message), message.name)
 
+    async def declare(self, subscription: RemoteSubscription) -> None:
+        """Create the subscriber's durable pull consumer (and the stream) now."""
+        await self._call(self._pull, subscription)
+
     async def consume(self, subscription: RemoteSubscription, handle: Handle) -> None:
         """Fetch from the subscriber's durable pull consumer and hand each message to `handle`
         (one at a time when serial, else up to `max_in_flight` at once); runs until cancelled."""
