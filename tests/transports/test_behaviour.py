@@ -168,7 +168,9 @@ async def test_one_subscriber_name_in_two_processes_shares_the_work(broker: Brok
             await producer.emit("documentUploaded", {"documentId": n})
         await until(lambda: len(set(handled)) == 200)
         await anyio.sleep(0.3)
-    assert sorted(handled) == list(range(200))  # each once: one durable consumer, two processes
+    # One durable consumer (queue) for both: each message goes to one of them, not to both
+    # (at least once: SQS may hand a message out twice now and then).
+    assert set(handled) == set(range(200)) and len(handled) - 200 <= 3
 
 
 async def test_two_subscriber_names_each_get_everything(broker: Broker, tmp_path: Path) -> None:

@@ -96,17 +96,17 @@ class _Sub:
 class _Queue:
     """A FIFO of deliveries and the background workers that drain it (one for serial mode)."""
 
-    __slots__ = ("items", "ready", "serial", "waiting", "wakeup")
+    __slots__ = ("idle", "items", "ready", "serial")
 
     def __init__(self, serial: bool) -> None:
         self.items: deque[tuple[_Sub, Event[Any], Context]] = deque()
         self.serial = serial
-        self.ready = 0  # workers not blocked inside a delivery
-        self.waiting = 0  # workers idle on `wakeup`
-        self.wakeup: anyio.Event | None = None
+        self.ready = 0  # workers taking items (not parked, not blocked inside a delivery)
+        self.idle: list[anyio.Event] = []  # parked workers, each woken by its own event
 
 
 _MODES: Final = frozenset(get_args(Mode))
+_MAX_IDLE: Final = 1024  # parked workers kept per async queue
 _METHODS: Final = (
     "on", "off", "once", "events", "emit", "emit_serial", "on_any", "off_any", "any_event",
     "clear_listeners", "listener_count", "init", "bind_methods",
@@ -262,16 +262,23 @@ class Emittery:
         assert queue is not None and self._tg is not None
         queue.items.append((sub, event, copy_context()))
         self._outstanding += 1
-        if queue.waiting and queue.wakeup is not None:
-            queue.wakeup.set()
-        elif not queue.ready:
-            queue.ready += 1
+        if not queue.ready:
+            self._wake(queue)
+
+    def _wake(self, queue: _Queue) -> None:
+        # Another worker for `queue`: a parked one if any, else a new task.
+        queue.ready += 1
+        if queue.idle:
+            queue.idle.pop().set()
+        else:
+            assert self._tg is not None
             self._tg.start_soon(self._work, queue)
 
     async def _work(self, queue: _Queue) -> None:
         # A background worker: drains `queue`, each delivery in the context `emit` had; on async
         # queues another worker takes over while this one waits inside a suspended delivery, so
-        # deliveries overlap without a task each.
+        # deliveries overlap without a task each. Idle workers park (up to _MAX_IDLE) rather
+        # than end, so I/O-bound deliveries do not spawn a task each either.
         items = queue.items
         while True:
             while items:
@@ -283,9 +290,7 @@ class Emittery:
                     elif suspended is not None:
                         queue.ready -= 1
                         if items and not queue.ready:
-                            queue.ready += 1
-                            assert self._tg is not None
-                            self._tg.start_soon(self._work, queue)
+                            self._wake(queue)
                         try:
                             await resume(suspended, ctx)
                         finally:
@@ -297,15 +302,17 @@ class Emittery:
                     self._outstanding -= 1
                     if not self._outstanding and self._drained is not None:
                         self._drained.set()
-            if queue.ready > 1:
-                queue.ready -= 1
+            queue.ready -= 1
+            if len(queue.idle) >= _MAX_IDLE:
                 return
-            queue.waiting += 1
-            queue.wakeup = wakeup = anyio.Event()
+            wakeup = anyio.Event()
+            queue.idle.append(wakeup)
             try:
                 await wakeup.wait()
-            finally:
-                queue.waiting -= 1
+            except BaseException:
+                if wakeup in queue.idle:
+                    queue.idle.remove(wakeup)
+                raise
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -57,7 +57,7 @@ class Consumers:
         self.owner = f"broker:{transport.kind}"
         self.names: dict[str, tuple[str, ...]] = {}
         self.scopes: dict[str, anyio.CancelScope] = {}
-        self.max_in_flight = 256
+        self.max_in_flight = 2000
         self.handling: set[Incoming] = set()
 
     def add(self, runner: _Runner, names: tuple[str, ...]) -> None:

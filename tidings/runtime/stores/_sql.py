@@ -85,6 +85,7 @@ class SqlStore(Store):
         self._group = _Group()
         self._outcomes: list[Outcome] = []
         self._calls: list[_Op] = []
+        self._committing: _Group | None = None
         self._wakeup: anyio.Event | None = None
         self._running = False
         self._writer_scope: anyio.CancelScope | None = None
@@ -205,9 +206,11 @@ class SqlStore(Store):
                     group = self._group
                     self._appends, self._outcomes, self._calls = [], [], []
                     self._group = _Group()
+                    self._committing = group
                     try:
                         await self._commit_group(appends, outcomes, calls, group)
                     finally:
+                        self._committing = None
                         group.done.set()
         finally:
             self._writer_done.set()
@@ -315,7 +318,16 @@ class SqlStore(Store):
         self._kick()
 
     async def flush(self) -> None:
-        await self._call(lambda cur: None)
+        # Wait for the group that will hold what is queued (or the one being committed); no
+        # write of its own, so many concurrent flushes cost one commit.
+        if self._appends or self._outcomes or self._calls:
+            group = self._group
+            self._kick()
+            await group.done.wait()
+        elif self._committing is not None:
+            await self._committing.done.wait()
+        else:
+            await anyio.lowlevel.checkpoint()
 
     def _due_clause(self) -> str:
         return (

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -305,6 +306,10 @@ class NatsTransport(Transport):
         pause = 0.1
         in_flight = 0
         room = anyio.Event()
+        queue: deque[Incoming] = deque()
+        idle = 0
+        ready: anyio.Event | None = None
+        workers = 0
 
         async def run(incoming: Incoming) -> None:
             nonlocal in_flight
@@ -315,6 +320,19 @@ class NatsTransport(Transport):
             finally:
                 in_flight -= 1
                 room.set()
+
+        async def worker() -> None:
+            # A pool (grown up to `limit`) rather than a task per message.
+            nonlocal idle, ready
+            while True:
+                while queue:
+                    await run(queue.popleft())
+                idle += 1
+                try:
+                    ready = ready or anyio.Event()
+                    await ready.wait()
+                finally:
+                    idle -= 1
 
         try:
             async with anyio.create_task_group() as tg:
@@ -347,8 +365,14 @@ class NatsTransport(Transport):
                         in_flight += 1
                         if subscription.serial:
                             await run(incoming)
-                        else:
-                            tg.start_soon(run, incoming)
+                            continue
+                        queue.append(incoming)
+                        if idle and ready is not None:
+                            ready.set()
+                            ready = None
+                        elif not idle and workers < limit:
+                            workers += 1
+                            tg.start_soon(worker)
         finally:
             # No pull request of ours may outlive us: a message handed back meanwhile would wait
             # in a dead inbox until ack_wait.
