@@ -141,7 +141,8 @@ class Consumers:
                 return
         from tidings.runtime._bus import BROKER_LEASE, _new_message
 
-        await store.append(message, [runner.name], self.owner, BROKER_LEASE)
+        # Not awaited: the broker keeps the message until the ack, which waits for the log.
+        store.append_later(message, [runner.name], self.owner, BROKER_LEASE)
         now = datetime.now(UTC)
         if incoming.attempt > 1:
             store.record(Outcome(message.id, runner.name, "running", now, owner=self.owner,

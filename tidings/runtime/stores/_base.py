@@ -187,6 +187,13 @@ class Store(ABC):
         `owner` until `lease_until`) in one transaction; returns once committed."""
 
     @abstractmethod
+    def append_later(
+        self, message: StoredMessage, subscribers: Sequence[str], owner: str, lease_until: datetime
+    ) -> None:
+        """`append` without waiting: queued for the next group commit (see `flush`); if that write
+        fails the store logs it. For a message the broker still holds, where waiting is not needed."""
+
+    @abstractmethod
     def record(self, outcome: Outcome) -> None:
         """Queue a delivery change; it is committed with the next group (see `flush`)."""
 

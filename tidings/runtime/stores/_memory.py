@@ -53,6 +53,12 @@ class MemoryStore(Store):
     async def append(
         self, message: StoredMessage, subscribers: Sequence[str], owner: str, lease_until: datetime
     ) -> None:
+        self.append_later(message, subscribers, owner, lease_until)
+        await anyio.lowlevel.checkpoint()
+
+    def append_later(
+        self, message: StoredMessage, subscribers: Sequence[str], owner: str, lease_until: datetime
+    ) -> None:
         self.messages.setdefault(message.id, message)  # as the SQL stores: what exists stays
         for subscriber in subscribers:
             key = (message.id, subscriber)
@@ -62,7 +68,6 @@ class MemoryStore(Store):
             self.rows[key] = Delivery(
                 message.id, subscriber, "running", 1, None, None, owner, lease_until, message.emitted_at
             )
-        await anyio.lowlevel.checkpoint()
 
     def record(self, outcome: Outcome) -> None:
         key = (outcome.message_id, outcome.subscriber)

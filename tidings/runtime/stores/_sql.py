@@ -270,6 +270,7 @@ class SqlStore(Store):
                     limiter=self._writer_limiter,
                 )
             except Exception as exc:
+                log.error("%s: message %s not stored: %s", self, append[0].id, exc)
                 group.errors[index] = exc
         for op in calls:
             try:
@@ -312,6 +313,12 @@ class SqlStore(Store):
         await group.done.wait()
         if index in group.errors:
             raise group.errors[index]
+
+    def append_later(
+        self, message: StoredMessage, subscribers: Sequence[str], owner: str, lease_until: datetime
+    ) -> None:
+        self._appends.append((message, subscribers, owner, lease_until))
+        self._kick()
 
     def record(self, outcome: Outcome) -> None:
         self._outcomes.append(outcome)
