@@ -2,7 +2,8 @@
 
 On one NATS JetStream server (default nats://127.0.0.1:4222), with the same N JSON payloads (a
 shipment event of about 150 bytes), in one run, end to end (first publish until the consumer
-has seen every message; publisher and consumer run at once, each on its own connection):
+has seen every message; publisher and consumer run at once, each on its own connection,
+by default each in its own process, see below):
 
 - the floor: raw nats-py JetStream: `js.publish_async` with a `Nats-Msg-Id` header per message
   (up to 4,000 unacknowledged publishes in flight, every PubAck awaited), and a durable pull
@@ -16,10 +17,20 @@ has seen every message; publisher and consumer run at once, each on its own conn
 - the ratios tidings / floor (goal >= 0.5) and tidings / FastStream (goal >= 1.0; against the
   faster FastStream consumer).
 
+By default every part (alike) runs its publisher and its consumer as two OS processes (spawn),
+as services would: both start together; the consumer declares/subscribes and signals it is
+ready; the publisher sends one warm-up message, waits until the consumer has handled it, then
+takes time.time() and publishes the N; the consumer takes time.time() at its last handled
+message; the figure is N / (consumer's last - publisher's start), both from the one machine
+clock. `--one-process` runs each part's two halves in this one process instead (one GIL: the
+figure then pays for both halves' CPU). `--breakdown` adds tidings' producer alone and consumer
+alone (one after the other, in this process).
+
 Every part runs on a stream of its own, deleted afterwards; each figure is the best of --runs
 rounds (the parts alternate within a round; the machine is shared).
 
     .venv/bin/python benchmarks/transport.py [--messages 20000] [--runs 3] [--publishers 100] [--server URL]
+                                             [--one-process] [--breakdown]
 """
 
 from __future__ import annotations
@@ -30,11 +41,16 @@ import contextlib
 import importlib
 import importlib.metadata
 import json
+import multiprocessing
+import os
+import queue
 import tempfile
 import time
+import traceback
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -304,6 +320,271 @@ async def run_tidings_halves(
     return produced, consumed
 
 
+# -- separate processes (the default) ------------------------------------------------------------
+# Each part again, its publisher and its consumer in two OS processes (spawn), started together.
+# The consumer subscribes, then sets `ready`; the publisher (connected meanwhile) emits one
+# warm-up message and waits for `warm` (the consumer has handled it); then it takes time.time()
+# and publishes the N. The consumer reports time.time() at its last handled message; the figure
+# is N / (that - the publisher's start). Both stamps come from the one machine clock.
+
+@dataclass(frozen=True)
+class Part:
+    """What both processes of a part are told: which part, its run id (so its stream), the server,
+    the payloads, the publisher tasks and a scratch folder (tidings' SQLite files)."""
+
+    kind: str  # "floor" | "push" | "pull" | "tidings"
+    run: str
+    server: str
+    data: list[dict[str, Any]]
+    publishers: int
+    folder: Path
+
+    @property
+    def stream(self) -> str:
+        prefix = {"floor": "BENCH_FLOOR", "push": "BENCH_FS", "pull": "BENCH_FS", "tidings": "BENCH_TIDINGS"}
+        return f"{prefix[self.kind]}_{self.run}"
+
+    @property
+    def subject(self) -> str:
+        return f"bench.{self.run}.shipmentCreated"
+
+
+Signal = Any  # a multiprocessing Event (its type is not public)
+
+
+async def wait_for(signal: Signal, what: str) -> None:
+    """Wait for the other process's `signal` in a thread (this loop's tasks, e.g. a relay, go on)."""
+    if not await anyio.to_thread.run_sync(signal.wait, GUARD):
+        raise TimeoutError(f"no {what} within {GUARD:.0f} s")
+
+
+def tidings_catalog(run: str) -> CatalogSpec:
+    return CatalogSpec(f"bench{run}", {
+        "shipmentCreated": MessageSpec("shipmentCreated", "event", ShipmentCreated, distributed=True),
+    })
+
+
+async def floor_consume(part: Part, ready: Signal, warm: Signal) -> float:
+    """Declare the stream and a durable pull consumer, then fetch and ack the warm-up and the N."""
+    n = len(part.data)
+    nc = await nats.connect(part.server)
+    try:
+        js = nc.jetstream()
+        await js.add_stream(StreamConfig(name=part.stream, subjects=[f"bench.{part.run}.>"],
+                                         storage=StorageType.FILE))
+        psub = await js.pull_subscribe(part.subject, durable="floor", stream=part.stream,
+                                       config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT))
+        ready.set()
+        got = 0
+        while got < n + 1:
+            try:
+                msgs = await psub.fetch(FETCH_BATCH, timeout=1.0)
+            except nats.errors.TimeoutError:
+                continue
+            for msg in msgs:
+                await msg.ack()
+            if got == 0:
+                warm.set()
+            got += len(msgs)
+        await nc.flush()  # the last ack reached the server
+        return time.time()
+    finally:
+        await nc.close()
+
+
+async def floor_publish(part: Part, ready: Signal, warm: Signal) -> float:
+    """publish_async with a Nats-Msg-Id per message, every PubAck awaited."""
+    bodies = [json.dumps(p, separators=(",", ":")).encode() for p in part.data]
+    ids = [str(uuid.uuid4()) for _ in bodies]
+    nc = await nats.connect(part.server)
+    try:
+        js = nc.jetstream(publish_async_max_pending=ASYNC_PENDING)
+        await wait_for(ready, "consumer")
+        await js.publish(part.subject, bodies[0], headers={"Nats-Msg-Id": str(uuid.uuid4())})
+        await wait_for(warm, "warm-up message at the consumer")
+        start = time.time()
+        acks = [await js.publish_async(part.subject, body, headers={"Nats-Msg-Id": mid})
+                for body, mid in zip(bodies, ids, strict=True)]
+        await asyncio.gather(*acks)  # raises if the server refused any
+        return start
+    finally:
+        await nc.close()
+
+
+async def faststream_consume(part: Part, ready: Signal, warm: Signal) -> float:
+    """A durable JetStream subscriber (push, or pull_sub for "pull") taking the pydantic model."""
+    from faststream.nats import JStream, NatsBroker, PullSub
+
+    n = len(part.data)
+    seen = 0
+    last = 0.0
+    done = asyncio.Event()
+    consumer = NatsBroker(part.server, logger=None)
+    extra: dict[str, Any] = (
+        {"pull_sub": PullSub(batch_size=FETCH_BATCH, timeout=1.0)} if part.kind == "pull" else {}
+    )
+    warnings.filterwarnings("ignore", "The JetStream Push consumer", RuntimeWarning)
+    stream = JStream(part.stream, subjects=[f"bench.{part.run}.>"])
+
+    @consumer.subscriber(part.subject, stream=stream, durable="faststream", **extra)  # type: ignore[untyped-decorator]
+    async def handle(body: ShipmentCreated) -> None:
+        nonlocal seen, last
+        seen += 1
+        if seen == 1:
+            warm.set()
+        elif seen == n + 1:
+            last = time.time()
+            done.set()
+
+    await consumer.start()
+    try:
+        ready.set()
+        await done.wait()
+    finally:
+        await consumer.stop()
+    return last
+
+
+async def faststream_publish(part: Part, ready: Signal, warm: Signal) -> float:
+    """FastStream's publisher (awaits each PubAck) from `publishers` concurrent tasks."""
+    from faststream.nats import NatsBroker
+
+    n = len(part.data)
+    models = [ShipmentCreated.model_validate(p) for p in part.data]
+    ids = [str(uuid.uuid4()) for _ in range(n)]
+    producer = NatsBroker(part.server, logger=None)
+    publisher = producer.publisher(part.subject, stream=part.stream)
+
+    async def publish(k: int) -> None:
+        for i in range(k, n, part.publishers):
+            await publisher.publish(models[i], headers={"Nats-Msg-Id": ids[i]})
+
+    await producer.start()
+    try:
+        await wait_for(ready, "consumer")
+        await publisher.publish(models[0], headers={"Nats-Msg-Id": str(uuid.uuid4())})
+        await wait_for(warm, "warm-up message at the consumer")
+        start = time.time()
+        await asyncio.gather(*(publish(k) for k in range(part.publishers)))
+    finally:
+        await producer.stop()
+    return start
+
+
+async def tidings_consume(part: Part, ready: Signal, warm: Signal) -> float:
+    """A consumer `EventBus` (its own SQLite log, its own `NatsTransport`) with one remote async
+    subscriber; ready once the bus is started (transport open, consumers started)."""
+    NatsTransport = nats_transport()
+    n = len(part.data)
+    consumer = EventBus(tidings_catalog(part.run), store=SQLiteStore(part.folder / f"consumer-{part.run}.db"),
+                        transport=NatsTransport(part.server, stream=part.stream))
+    seen = 0
+    last = 0.0
+    done = anyio.Event()
+
+    async def handler(message: Message[ShipmentCreated]) -> None:
+        nonlocal seen, last
+        seen += 1
+        if seen == 1:
+            warm.set()
+        elif seen == n + 1:
+            last = time.time()
+            done.set()
+
+    consumer.on("shipmentCreated", handler, mode="async", name="bench")
+    async with consumer:
+        ready.set()
+        await done.wait()
+    return last
+
+
+async def tidings_publish(part: Part, ready: Signal, warm: Signal) -> float:
+    """A producer `EventBus` (SQLite outbox, `NatsTransport`), `publishers` tasks awaiting durable
+    emits; the process stays until the relay has published every message (`drain()`)."""
+    NatsTransport = nats_transport()
+    n = len(part.data)
+    producer = EventBus(tidings_catalog(part.run), store=SQLiteStore(part.folder / f"producer-{part.run}.db"),
+                        transport=NatsTransport(part.server, stream=part.stream))
+
+    async def publish(k: int) -> None:
+        for i in range(k, n, part.publishers):
+            await producer.emit("shipmentCreated", part.data[i])
+
+    async with producer:
+        await wait_for(ready, "consumer")
+        await producer.emit("shipmentCreated", part.data[0])
+        await wait_for(warm, "warm-up message at the consumer")
+        start = time.time()
+        async with anyio.create_task_group() as tg:
+            for k in range(part.publishers):
+                tg.start_soon(publish, k)
+        await producer.drain()
+    return start
+
+
+Role = Callable[[Part, Signal, Signal], Awaitable[float]]
+ROLES: dict[tuple[str, str], Role] = {
+    ("floor", "consume"): floor_consume, ("floor", "publish"): floor_publish,
+    ("push", "consume"): faststream_consume, ("push", "publish"): faststream_publish,
+    ("pull", "consume"): faststream_consume, ("pull", "publish"): faststream_publish,
+    ("tidings", "consume"): tidings_consume, ("tidings", "publish"): tidings_publish,
+}
+
+
+def role_process(role: str, part: Part, ready: Signal, warm: Signal, results: Any) -> None:
+    """One half of a part, in its own process: reports ("ok", role, time.time() stamp), or why not."""
+    fn = ROLES[part.kind, role]
+
+    async def guarded() -> float:
+        with anyio.fail_after(GUARD):
+            return await fn(part, ready, warm)
+
+    try:
+        results.put(("ok", role, run(guarded)))
+    except Unavailable as exc:
+        results.put(("unavailable", role, str(exc)))
+    except BaseException:
+        results.put(("error", role, traceback.format_exc()))
+
+
+def run_separate(kind: str, data: list[dict[str, Any]], server: str, publishers: int, folder: Path) -> float:
+    """Part `kind` with its consumer and its publisher in two processes; messages per second."""
+    ctx = multiprocessing.get_context("spawn")
+    part = Part(kind, run_id(), server, data, publishers, folder)
+    ready, warm, results = ctx.Event(), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=role_process, args=(role, part, ready, warm, results), name=f"{kind}-{role}")
+             for role in ("consume", "publish")]
+    for proc in procs:
+        proc.start()
+    stamps: dict[str, float] = {}
+    try:
+        deadline = time.monotonic() + GUARD + 60
+        while len(stamps) < 2:
+            try:
+                status, role, value = results.get(timeout=1.0)
+            except queue.Empty:
+                dead = [p.name for p in procs if p.exitcode not in (None, 0)]
+                if dead:
+                    raise RuntimeError(f"{', '.join(dead)} died without a report") from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{kind}: no result within {GUARD + 60:.0f} s") from None
+                continue
+            if status == "unavailable":
+                raise Unavailable(value)
+            if status != "ok":
+                raise RuntimeError(f"{kind} {role} failed:\n{value}")
+            stamps[role] = value
+        for proc in procs:
+            proc.join(30)
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+        run(delete_stream, server, part.stream)
+    return len(data) / (stamps["consume"] - stamps["publish"])
+
+
 # -- the table ----------------------------------------------------------------------------------
 
 async def server_version(server: str) -> str:
@@ -334,6 +615,9 @@ def main() -> None:
     parser.add_argument("--server", default="nats://127.0.0.1:4222")
     parser.add_argument("--breakdown", action="store_true",
                         help="also time tidings' producer and consumer halves apart")
+    parser.add_argument("--one-process", action="store_true",
+                        help="run each part's publisher and consumer in this one process (one GIL)"
+                             " instead of two processes")
     args = parser.parse_args()
     data = payloads(args.messages)
     size = sum(len(json.dumps(p, separators=(",", ":"))) for p in data) / len(data)
@@ -347,20 +631,36 @@ def main() -> None:
     halves: list[tuple[float, float]] = []
     unavailable: str | None = None
     with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
         for _ in range(args.runs):
-            floor.append(run(run_floor, data, args.server))
-            push.append(run(run_faststream, data, args.server, args.publishers, False))
-            pull.append(run(run_faststream, data, args.server, args.publishers, True))
+            if args.one_process:
+                floor.append(run(run_floor, data, args.server))
+                push.append(run(run_faststream, data, args.server, args.publishers, False))
+                pull.append(run(run_faststream, data, args.server, args.publishers, True))
+            else:
+                floor.append(run_separate("floor", data, args.server, args.publishers, folder))
+                push.append(run_separate("push", data, args.server, args.publishers, folder))
+                pull.append(run_separate("pull", data, args.server, args.publishers, folder))
             if unavailable is None:
                 try:
-                    ours.append(run(run_tidings, data, args.server, args.publishers, Path(scratch)))
+                    if args.one_process:
+                        ours.append(run(run_tidings, data, args.server, args.publishers, folder))
+                    else:
+                        ours.append(run_separate("tidings", data, args.server, args.publishers, folder))
                 except Unavailable as exc:
                     unavailable = str(exc)
                 if unavailable is None and args.breakdown:
-                    halves.append(run(run_tidings_halves, data, args.server, args.publishers, Path(scratch)))
+                    halves.append(run(run_tidings_halves, data, args.server, args.publishers, folder))
     print(f"N = {args.messages:,} messages of {size:.0f} bytes JSON each; NATS {version} at {args.server};"
           f" best of {args.runs} runs (all runs in brackets);\n{args.publishers} concurrent publishers for b)"
-          " and c); messages/s end to end\n")
+          " and c); messages/s end to end")
+    if args.one_process:
+        print("mode: one process (--one-process): each part's publisher and consumer share this Python"
+              " process and its GIL\n")
+    else:
+        print(f"mode: separate processes: each part's publisher and consumer in its own OS process (spawn)"
+              f" on {os.cpu_count()} CPUs;\n      N / (consumer's last handled message - publisher's first"
+              " publish), after one warm-up message\n")
     print(best_of("a) floor: nats-py JetStream, publish_async + pull consumer", floor))
     print(best_of(f"b) FastStream {fs_version}, push subscriber (its default)", push))
     print(best_of(f"b) FastStream {fs_version}, pull_sub=PullSub({FETCH_BATCH}) (it recommends)", pull))
@@ -369,6 +669,7 @@ def main() -> None:
         return
     print(best_of("c) tidings: SQLite outbox -> NATS -> 1 remote async subscriber", ours))
     if halves:
+        print("   (--breakdown: each half alone, one after the other, in this process)")
         print(best_of("   tidings producer alone: durable emit -> outbox -> relay -> PubAck",
                       [h[0] for h in halves]))
         print(best_of("   tidings consumer alone: stream -> SQLite log -> handler -> ack",
