@@ -108,7 +108,8 @@ def _run(fn: Callable[[], Awaitable[T]]) -> T:
 
 
 def _short(value: UUID | None) -> str:
-    return "-" if value is None else str(value)[:8]
+    # The last 12 digits: a UUIDv7 begins with its timestamp, the same for a whole run.
+    return "-" if value is None else str(value)[-12:]
 
 
 def _error_line(text: str | None) -> str:

@@ -22,6 +22,7 @@ from tidings.runtime.stores import (
     StoreError,
     open_store,
 )
+from tidings.runtime.transports import NatsTransport, SnsSqsTransport, Transport, TransportError
 
 __all__ = [
     "LISTENER_ADDED",
@@ -39,13 +40,17 @@ __all__ = [
     "Message",
     "MessageSpec",
     "Mode",
+    "NatsTransport",
     "Once",
     "PostgresStore",
     "RetryPolicy",
     "SQLiteStore",
+    "SnsSqsTransport",
     "Store",
     "StoreError",
     "Subscriber",
+    "Transport",
+    "TransportError",
     "current_event",
     "open_store",
 ]
