@@ -8,13 +8,11 @@ Each test runs the catalog under its own namespace on the wire (subjects `tiding
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,28 +22,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_service
+from tests.transports.conftest import delete_stream
 
 ROOT = Path(__file__).resolve().parent.parent
 NATS_URL = "nats://127.0.0.1:4222"
 RELAY = "tidings.relay:nats"
 DOCUMENTS = ("BL-0001.pdf", "INV-0002.pdf", "PL-0003.pdf")
-
-
-def _delete_stream(name: str) -> None:
-    async def delete() -> None:
-        import nats
-
-        nc = await nats.connect(NATS_URL)
-        try:
-            await nc.jetstream().delete_stream(name)
-        except Exception:
-            pass
-        finally:
-            await nc.close()
-
-    thread = threading.Thread(target=asyncio.run, args=(delete(),))
-    thread.start()
-    thread.join(30)
 
 
 @pytest.fixture
@@ -54,7 +36,7 @@ def namespace() -> Iterator[str]:
     require_service("NATS", "127.0.0.1", 4222)
     name = f"t{uuid.uuid4().hex[:12]}"
     yield name
-    _delete_stream(f"TIDINGS_{name.upper()}")
+    delete_stream(f"TIDINGS_{name.upper()}")
 
 
 class Service:

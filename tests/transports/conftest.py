@@ -53,7 +53,8 @@ class Broker:
         return self.make(port)
 
 
-def _delete_stream(name: str) -> None:
+def delete_stream(name: str) -> None:
+    """Delete the NATS stream `name` if it exists (from any test, whatever its event loop)."""
     async def delete() -> None:
         import nats
 
@@ -81,7 +82,7 @@ def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
 
         found = Broker("nats", ("127.0.0.1", 4222), make)
         yield found
-        _delete_stream(f"TIDINGS_{found.catalog_name.upper()}")
+        delete_stream(f"TIDINGS_{found.catalog_name.upper()}")
         return
     if request.param == "sns-sqs":
         from tidings.runtime.transports import SnsSqsTransport

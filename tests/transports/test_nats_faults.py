@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import require_service
 from tests.transports._proxy import TcpProxy
-from tests.transports.conftest import _delete_stream
+from tests.transports.conftest import delete_stream
 from tests.transports.fault_app import is_poison, unrelayed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ def catalog_name() -> Iterator[str]:
     require_service("NATS", "127.0.0.1", 4222)
     name = f"fault{uuid.uuid4().hex[:10]}"
     yield name
-    _delete_stream(f"TIDINGS_{name.upper()}")
+    delete_stream(f"TIDINGS_{name.upper()}")
 
 
 def wait_for(predicate: Callable[[], object], what: str, explain: Callable[[], str] = str,
