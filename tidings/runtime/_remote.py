@@ -185,6 +185,9 @@ class Consumers:
                     await store.flush()  # dead in the log before the broker forgets it
                     await self._settle(incoming.ack(), message, runner)
                 else:
+                    # Committed before the nak: the next attempt may run in another process
+                    # sharing this log, and its outcome must not be overwritten by this one.
+                    await store.flush()
                     delay = max(0.0, (retry_at - datetime.now(UTC)).total_seconds())
                     await self._settle(incoming.retry(delay), message, runner)
             except BaseException:

@@ -137,6 +137,8 @@ class NatsTransport(Transport):
         self._retry_connect_at = 0.0
         self._last_error: BaseException | None = None
         self._pulls: dict[str, tuple[Any, Any]] = {}
+        self._unacked: deque[tuple[float, asyncio.Future[Any]]] = deque()
+        self._sweeper: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"NatsTransport({', '.join(self.servers)!s}, stream={self.stream_name!r})"
@@ -229,16 +231,33 @@ class NatsTransport(Transport):
             await js.update_stream(info.config)
 
     async def _publish(self, data: bytes, headers: dict[str, str], name: str) -> None:
-        from nats.js.errors import APIError
-
         _, js = await self._connected()
         # publish_async puts the message on the wire before it first suspends (so concurrent
         # relays send in emit order) and shares one reply subscription for every ack.
         future = await js.publish_async(subject(self.catalog, name), data, stream=self.stream_name,
                                         headers=headers)
-        ack = await asyncio.wait_for(future, self.publish_timeout)
+        self._unacked.append((time.monotonic() + self.publish_timeout, future))
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        ack = await future
         if getattr(ack, "stream", None) is None:
-            raise APIError(description=f"JetStream did not store the message: {ack!r}")
+            raise TransportError(f"JetStream did not store the message: {ack!r}")
+
+    async def _sweep(self) -> None:
+        # One timer for every publish awaiting its ack (nats-py never fails those futures when
+        # the connection drops): the acks come in order, so the oldest expires first.
+        unacked = self._unacked
+        while unacked:
+            deadline, future = unacked[0]
+            if future.done():
+                unacked.popleft()
+                continue
+            wait = deadline - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(min(wait, 0.25))
+                continue
+            unacked.popleft()
+            future.set_exception(TransportError(f"no ack from JetStream within {self.publish_timeout}s"))
 
     async def _pull(self, subscription: RemoteSubscription) -> Any:
         nc, js = await self._connected()
@@ -282,6 +301,9 @@ class NatsTransport(Transport):
     async def _close(self) -> None:
         nc, self._nc = self._nc, None
         self._pulls.clear()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         if nc is not None and not nc.is_closed:
             if nc.is_connected:
                 with contextlib.suppress(Exception):
