@@ -34,7 +34,7 @@ from tidings.runtime._emitter import (
     _Sub,
     current_event,
 )
-from tidings.runtime._event import Message
+from tidings.runtime._event import Event, Message
 from tidings.runtime._remote import Consumers, Relay
 from tidings.runtime._spec import CatalogSpec, MessageSpec, RetryPolicy
 from tidings.runtime.stores._base import Claim, Delivery, Outcome, Status, Store, StoredMessage
@@ -321,17 +321,29 @@ class EventBus(Emittery):
         self._outer_tg: TaskGroup | None = None
         self._lease_cache: tuple[float, timedelta] | None = None
         self._consumers: Consumers | None = None
+        self._relay: _Sub | None = None
+        self._relay_names: frozenset[str] = frozenset()
         if transport is not None:
             if store is None:
                 raise ValueError("an EventBus with a transport needs a store: the outbox and the"
                                  " remote subscribers' deliveries live in the event log")
             self._consumers = Consumers(self, transport)
-            distributed = [n for n, spec in catalog.messages.items() if spec.distributed]
+            distributed = tuple(n for n, spec in catalog.messages.items() if spec.distributed)
             if distributed:
+                # Not a listener: off/clear_listeners never reach it, listener_count skips it.
+                name = f"tidings.relay:{transport.kind}"
                 relay = Relay(transport)
-                self.on(distributed, relay, mode="async", name=f"tidings.relay:{transport.kind}",
-                        retry=RELAY_RETRY, remote=False)
-                self._runners[f"tidings.relay:{transport.kind}"].quiet = True
+                runner = self._runners[name] = _Runner(self, name, relay, "async", RELAY_RETRY, quiet=True)
+                self._relay, self._relay_names = _Sub(runner, "async", None), frozenset(distributed)
+                self.subscribers[name] = Subscriber(name, distributed, relay, "async", RELAY_RETRY)
+
+    def _prepare(self, event: Event[Any], kind: str) -> tuple[_Sub, ...]:
+        subs = super()._prepare(event, kind)
+        relay = self._relay
+        if relay is not None and event.name in self._relay_names:
+            relay.queue = self._async  # this start's queue
+            return (*subs, relay)
+        return subs
 
     # -- validation and messages ---------------------------------------------------------------
 
@@ -514,6 +526,17 @@ class EventBus(Emittery):
             self._consumers.remove(runner.name, _names(names))
             return
         super().off(names, runner if runner is not None else listener)
+
+    def clear_listeners(self, names: str | Sequence[str] | None = None, /) -> None:
+        """As `Emittery.clear_listeners`; remote subscribers of the names stop consuming too (the
+        outbox relay stays: distributed messages are always relayed)."""
+        super().clear_listeners(names)
+        if self._consumers is not None:
+            selected = None if names is None else set(_names(names))
+            for subscriber, taken in list(self._consumers.names.items()):
+                dropped = tuple(n for n in taken if selected is None or n in selected)
+                if dropped:
+                    self._consumers.remove(subscriber, dropped)
 
     def once(
         self, names: str | Sequence[str], predicate: Callable[[Any], object] | None = None, /
@@ -728,6 +751,8 @@ class EventBus(Emittery):
         """The persisted subscribers still subscribed (`off` and `clear_listeners` end them)."""
         live = {id(sub.listener) for subs in self._listeners.values() for sub in subs if sub.active}
         remote = self._consumers.names if self._consumers is not None else {}
+        if self._relay is not None:
+            live.add(id(self._relay.listener))
         return {name: r for name, r in self._runners.items() if id(r) in live or name in remote}
 
     def _dispatch(self, claim: Claim) -> None:
