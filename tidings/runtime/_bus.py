@@ -617,6 +617,8 @@ class EventBus(Emittery):
             self._abandoning = True
             inner, self._tg = self._tg, self._outer_tg
             inner.cancel_scope.cancel()  # the deliveries still running, if any
+            if self._consumers is not None:
+                self._consumers.abandon()
             with anyio.move_on_after(self.shutdown_timeout):
                 await self._wait_idle()
                 for done in self._loops_done:

@@ -5,13 +5,15 @@ this bus's log -> the handler -> ack, nak with backoff, or dead in the log)."""
 from __future__ import annotations
 
 import logging
+from contextvars import copy_context
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
 import pydantic
 
-from tidings.runtime._emitter import _Sub, current_event
+from tidings.runtime._eager import resume, start
+from tidings.runtime._emitter import current_event
 from tidings.runtime._event import Message
 from tidings.runtime.stores._base import Outcome, StoredMessage
 from tidings.runtime.transports._base import Incoming, RemoteSubscription, Transport
@@ -59,6 +61,7 @@ class Consumers:
         self.scopes: dict[str, anyio.CancelScope] = {}
         self.max_in_flight = 2000
         self.handling: set[Incoming] = set()
+        self.running: set[anyio.CancelScope] = set()
 
     def add(self, runner: _Runner, names: tuple[str, ...]) -> None:
         """Consume `names` for `runner` (now, if the bus runs; else from its start)."""
@@ -159,17 +162,33 @@ class Consumers:
         delivered = _new_message(message.name, payload, message.id, message.version,
                                  message.correlation_id, message.causation_id, incoming.attempt,
                                  message.emitted_at, message.producer)
-        settled = anyio.Event()
-        token = current_event.set(delivered)  # the delivery runs in a copy of this context
+        # Run here, in a copy of this context with the message current (what the handler sets
+        # stays there), shielded from the consumer's stop: deliveries under way finish at
+        # shutdown, and one that outlives `shutdown_timeout` is cancelled through `abandon`.
+        bus._outstanding += 1
+        token = current_event.set(delivered)
         try:
-            bus._enqueue(_Sub(lambda m: self.deliver(runner, incoming, m, settled), "async", bus._async),
-                         delivered)
+            context = copy_context()
         finally:
             current_event.reset(token)
-        await settled.wait()
+        try:
+            with anyio.CancelScope(shield=True) as scope:
+                self.running.add(scope)
+                suspended = context.run(start, self.deliver(runner, incoming, delivered))
+                if suspended is not None:
+                    await resume(suspended, context)
+        finally:
+            self.running.discard(scope)
+            bus._outstanding -= 1
+            if not bus._outstanding and bus._drained is not None:
+                bus._drained.set()
 
-    async def deliver(self, runner: _Runner, incoming: Incoming, message: Message[Any],
-                      settled: anyio.Event) -> None:
+    def abandon(self) -> None:
+        """Cancel the deliveries still running (the shutdown timed out); the broker gets them back."""
+        for scope in list(self.running):
+            scope.cancel()
+
+    async def deliver(self, runner: _Runner, incoming: Incoming, message: Message[Any]) -> None:
         """Run the handler; record the outcome; ack, nak with the backoff delay, or (dead) ack."""
         store = self.bus.store
         assert store is not None
@@ -200,7 +219,6 @@ class Consumers:
                 await self._settle(incoming.ack(), message, runner)
         finally:
             self.handling.discard(incoming)
-            settled.set()
 
     async def _settle(self, call: Any, message: Message[Any], runner: _Runner) -> None:
         try:

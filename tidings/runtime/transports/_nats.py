@@ -356,8 +356,8 @@ class NatsTransport(Transport):
                 finally:
                     idle -= 1
 
-        try:
-            async with anyio.create_task_group() as tg:
+        async with anyio.create_task_group() as tg:
+            try:
                 while True:
                     while in_flight >= limit:
                         room = anyio.Event()
@@ -384,10 +384,7 @@ class NatsTransport(Transport):
                         if incoming.message.name not in names:
                             await incoming.ack()
                             continue
-                        in_flight += 1
-                        if subscription.serial:
-                            await run(incoming)
-                            continue
+                        in_flight += 1  # serial: limit 1, so one worker takes them in order
                         queue.append(incoming)
                         if idle and ready is not None:
                             ready.set()
@@ -395,11 +392,11 @@ class NatsTransport(Transport):
                         elif not idle and workers < limit:
                             workers += 1
                             tg.start_soon(worker)
-        finally:
-            # No pull request of ours may outlive us: a message handed back meanwhile would wait
-            # in a dead inbox until ack_wait.
-            with anyio.CancelScope(shield=True), anyio.move_on_after(2.0):
-                await self._call(self._unsubscribe, subscription.subscriber)
+            finally:
+                # Unsubscribed before the deliveries under way end: a message they hand back
+                # must not go to a pull request of ours (it would wait there until ack_wait).
+                with anyio.CancelScope(shield=True), anyio.move_on_after(2.0):
+                    await self._call(self._unsubscribe, subscription.subscriber)
 
     async def _unsubscribe(self, subscriber: str) -> None:
         cached = self._pulls.pop(subscriber, None)
