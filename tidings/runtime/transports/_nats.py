@@ -30,6 +30,7 @@ from tidings.runtime.transports._base import (
 from tidings.runtime.transports._wire import from_headers, subject, to_headers
 
 log = logging.getLogger("tidings.nats")
+EXPECTED_STREAM = "Nats-Expected-Stream"
 T = TypeVar("T")
 
 
@@ -138,6 +139,10 @@ class NatsTransport(Transport):
         self._last_error: BaseException | None = None
         self._pulls: dict[str, tuple[Any, Any]] = {}
         self._unacked: deque[tuple[float, asyncio.Future[Any]]] = deque()
+        self._acks: dict[str, asyncio.Future[None]] = {}
+        self._ack_prefix = ""
+        self._sequence = 0
+        self._stream_lost = False
         self._sweeper: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -201,6 +206,8 @@ class NatsTransport(Transport):
                                        within or options["connect_timeout"] + 1)
                 js = nc.jetstream()
                 await self._ensure_stream(js)
+                self._ack_prefix = nc.new_inbox() + "."
+                await nc.subscribe(self._ack_prefix + "*", cb=self._on_ack)
             except BaseException as exc:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(nc.close())  # cancelled mid-connect: no client left behind
@@ -231,17 +238,40 @@ class NatsTransport(Transport):
             await js.update_stream(info.config)
 
     async def _publish(self, data: bytes, headers: dict[str, str], name: str) -> None:
-        _, js = await self._connected()
-        # publish_async puts the message on the wire before it first suspends (so concurrent
-        # relays send in emit order) and shares one reply subscription for every ack.
-        future = await js.publish_async(subject(self.catalog, name), data, stream=self.stream_name,
-                                        headers=headers)
+        nc, js = await self._connected()
+        if self._stream_lost:  # deleted under us: create it again (what the outbox waited for)
+            await self._ensure_stream(js)
+            self._stream_lost = False
+        # A JetStream publish is a NATS publish whose reply subject gets the ack: ours share one
+        # subscription and count their tokens (nats-py's publish_async draws random bytes and a
+        # semaphore per message). The message is on the wire before this first suspends, so
+        # concurrent relays send in emit order.
+        self._sequence += 1
+        token = str(self._sequence)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._acks[token] = future
         self._unacked.append((time.monotonic() + self.publish_timeout, future))
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
-        ack = await future
-        if getattr(ack, "stream", None) is None:
-            raise TransportError(f"JetStream did not store the message: {ack!r}")
+        headers[EXPECTED_STREAM] = self.stream_name
+        try:
+            await nc.publish(subject(self.catalog, name), data, reply=self._ack_prefix + token,
+                             headers=headers)
+            await future
+        finally:
+            self._acks.pop(token, None)
+
+    async def _on_ack(self, msg: Any) -> None:
+        future = self._acks.pop(msg.subject[len(self._ack_prefix):], None)
+        if future is None or future.done():
+            return
+        if msg.headers and msg.headers.get("Status") == "503":
+            self._stream_lost = True
+            future.set_exception(TransportError(f"no JetStream stream takes {self.catalog!r} messages"))
+        elif b'"error"' in msg.data:
+            future.set_exception(TransportError(f"JetStream refused the message: {msg.data.decode()}"))
+        else:
+            future.set_result(None)
 
     async def _sweep(self) -> None:
         # One timer for every publish awaiting its ack (nats-py never fails those futures when
