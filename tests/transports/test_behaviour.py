@@ -335,3 +335,48 @@ async def test_the_relay_is_no_listener_and_clear_listeners_stops_remote_ones(
         await producer.emit("documentUploaded", {"documentId": 2})
         await anyio.sleep(1.0)
         assert got == [1]
+
+
+async def test_a_handler_longer_than_the_ack_wait_keeps_its_message(broker: Broker, tmp_path: Path) -> None:
+    producer = bus(broker, tmp_path / "p.db")
+    first, second = bus(broker, tmp_path / "c1.db", lease=2.0), bus(broker, tmp_path / "c2.db", lease=2.0)
+    handled: list[tuple[str, int]] = []
+
+    def slow(who: str) -> Callable[[Message[Any]], Any]:
+        async def handle(message: Message[Any]) -> None:
+            await anyio.sleep(5.0)  # 2.5 ack waits: the bus reports progress every lease / 3
+            handled.append((who, message.attempt))
+
+        return handle
+
+    first.on("documentUploaded", slow("first"), mode="async", name="metis.read")
+    second.on("documentUploaded", slow("second"), mode="async", name="metis.read")
+    async with producer, first, second:
+        await producer.emit("documentUploaded", {"documentId": 1})
+        await until(lambda: handled)
+        await anyio.sleep(1.0)
+    assert len(handled) == 1 and handled[0][1] == 1
+
+
+async def test_leaving_the_block_lets_a_delivery_under_way_finish(broker: Broker, tmp_path: Path) -> None:
+    producer, consumer = bus(broker, tmp_path / "p.db"), bus(broker, tmp_path / "c.db")
+    started = anyio.Event()
+    finished: list[int] = []
+
+    async def read(message: Message[Any]) -> None:
+        started.set()
+        await anyio.sleep(0.5)
+        finished.append(message.attempt)
+
+    consumer.on("documentUploaded", read, mode="async", name="metis.read")
+    async with producer:
+        async with consumer:
+            await producer.emit("documentUploaded", {"documentId": 1})
+            await started.wait()
+        assert finished == [1]  # not cancelled: shutdown waited for it
+        again = bus(broker, tmp_path / "c2.db")
+        seen: list[int] = []
+        again.on("documentUploaded", lambda m: seen.append(1), mode="async", name="metis.read")
+        async with again:
+            await anyio.sleep(1.5)
+        assert seen == []  # acked at the end: nothing comes again
