@@ -71,6 +71,15 @@ def delete_stream(name: str) -> None:
     thread.join(10)
 
 
+@pytest.fixture
+def catalog_name() -> Iterator[str]:
+    """A catalog name of its own on the real NATS server; its stream is deleted afterwards."""
+    require_service("NATS", "127.0.0.1", 4222)
+    name = f"t{uuid.uuid4().hex[:12]}"
+    yield name
+    delete_stream(f"TIDINGS_{name.upper()}")
+
+
 @pytest.fixture(params=["nats", "sns-sqs"])
 def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
     """Each transport test runs against every broker kind."""

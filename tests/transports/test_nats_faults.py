@@ -11,16 +11,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import require_service
 from tests.transports._proxy import TcpProxy
-from tests.transports.conftest import delete_stream
 from tests.transports.fault_app import is_poison, unrelayed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,14 +30,6 @@ def statuses(db: Path) -> Counter[str]:
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall()
     return Counter(dict(rows))
-
-
-@pytest.fixture
-def catalog_name() -> Iterator[str]:
-    require_service("NATS", "127.0.0.1", 4222)
-    name = f"fault{uuid.uuid4().hex[:10]}"
-    yield name
-    delete_stream(f"TIDINGS_{name.upper()}")
 
 
 def wait_for(predicate: Callable[[], object], what: str, explain: Callable[[], str] = str,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,6 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.conftest import require_service
 from tests.transports.conftest import NATS_URL, catalog, delete_stream
 from tests.transports.test_behaviour import until
 from tidings.runtime import EventBus, Message, NatsTransport, SQLiteStore, TransportError
@@ -22,46 +19,38 @@ from tidings.runtime.stores._base import StoredMessage
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def name() -> Iterator[str]:
-    require_service("NATS", "127.0.0.1", 4222)
-    found = f"n{uuid.uuid4().hex[:12]}"
-    yield found
-    delete_stream(f"TIDINGS_{found.upper()}")
-
-
-async def test_a_stream_deleted_under_the_relay_is_created_again(name: str, tmp_path: Path) -> None:
-    producer = EventBus(catalog(name), store=SQLiteStore(tmp_path / "p.db"),
+async def test_a_stream_deleted_under_the_relay_is_created_again(catalog_name: str, tmp_path: Path) -> None:
+    producer = EventBus(catalog(catalog_name), store=SQLiteStore(tmp_path / "p.db"),
                         transport=NatsTransport(NATS_URL))
-    consumer = EventBus(catalog(name), store=SQLiteStore(tmp_path / "c.db"),
+    consumer = EventBus(catalog(catalog_name), store=SQLiteStore(tmp_path / "c.db"),
                         transport=NatsTransport(NATS_URL))
     got: list[int] = []
     consumer.on("documentUploaded", lambda m: got.append(m.data.document_id), mode="async", name="r")
     async with producer:
         await producer.emit("documentUploaded", {"documentId": 1})
         await producer.drain()
-        await anyio.to_thread.run_sync(delete_stream, f"TIDINGS_{name.upper()}")
+        await anyio.to_thread.run_sync(delete_stream, f"TIDINGS_{catalog_name.upper()}")
         await producer.emit("documentUploaded", {"documentId": 2})  # refused (no stream), retried
         async with consumer:  # its consumer is new: it starts at the oldest message kept
             await until(lambda: 2 in got)
     assert got == [2]
 
 
-async def test_publish_without_a_connection_fails_at_once(name: str) -> None:
+async def test_publish_without_a_connection_fails_at_once(catalog_name: str) -> None:
     transport = NatsTransport("nats://127.0.0.1:1", connect_options={"connect_timeout": 0.2})
     async with transport:
-        await transport.open(name)
+        await transport.open(catalog_name)
         with pytest.raises(TransportError, match=r"cannot connect to NATS at nats://127\.0\.0\.1:1"):
             await transport.publish(_stored(1))
 
 
-async def test_a_message_that_is_no_tidings_message_is_terminated(name: str, tmp_path: Path) -> None:
-    consumer = EventBus(catalog(name), store=SQLiteStore(tmp_path / "c.db"),
+async def test_a_message_that_is_no_tidings_message_is_terminated(catalog_name: str, tmp_path: Path) -> None:
+    consumer = EventBus(catalog(catalog_name), store=SQLiteStore(tmp_path / "c.db"),
                         transport=NatsTransport(NATS_URL))
     got: list[Message[Any]] = []
     consumer.on("documentUploaded", got.append, mode="async", name="r")
     async with consumer:
-        foreign = f"tidings.{name}.documentUploaded"
+        foreign = f"tidings.{catalog_name}.documentUploaded"
         await anyio.to_thread.run_sync(_publish_raw, foreign, b"{}")  # no tidings headers
         assert consumer.transport is not None
         await consumer.transport.publish(_stored(5))
