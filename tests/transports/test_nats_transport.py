@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,11 @@ from typing import Any
 import anyio
 import pytest
 
+from tests.conftest import require_service
+from tests.store.support import PG_DSN
 from tests.transports.conftest import NATS_URL, catalog, delete_stream
 from tests.transports.test_behaviour import until
-from tidings.runtime import EventBus, Message, NatsTransport, SQLiteStore, TransportError
+from tidings.runtime import EventBus, Message, NatsTransport, PostgresStore, SQLiteStore, TransportError
 from tidings.runtime._bus import uuid7
 from tidings.runtime.stores._base import StoredMessage
 
@@ -76,3 +79,39 @@ def _stored(document_id: int) -> StoredMessage:
     message_id = uuid7()
     return StoredMessage(message_id, "documentUploaded", 1, f'{{"documentId": {document_id}}}',
                          datetime.now(UTC), message_id, None, "test")
+
+
+async def test_postgres_logs_on_both_sides(catalog_name: str, tmp_path: Path) -> None:
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    import psycopg
+
+    schemas = [f"tr_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    producer, consumer = (
+        EventBus(catalog(catalog_name), store=PostgresStore(PG_DSN, schema=schema),
+                 transport=NatsTransport(NATS_URL))
+        for schema in schemas
+    )
+    attempts: list[int] = []
+
+    def flaky(message: Message[Any]) -> None:
+        attempts.append(message.attempt)
+        if message.attempt == 1:
+            raise RuntimeError("first time")
+
+    consumer.on("documentUploaded", flaky, mode="async", name="metis.read")
+    try:
+        async with producer, consumer:
+            sent = await producer.publish("documentUploaded", {"documentId": 1})
+            await until(lambda: attempts == [1, 2])
+            assert consumer.store is not None and producer.store is not None
+            with anyio.fail_after(10):
+                while [d.status for d in (await consumer.store.log())[0].deliveries] != ["succeeded"]:
+                    await anyio.sleep(0.02)
+            [entry] = await consumer.store.log()
+            assert entry.message.id == sent.id and entry.deliveries[0].attempts == 2
+            [outbox] = (await producer.store.log())[0].deliveries
+            assert (outbox.subscriber, outbox.status) == ("tidings.relay:nats", "succeeded")
+    finally:
+        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+            for schema in schemas:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
