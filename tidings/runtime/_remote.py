@@ -114,7 +114,7 @@ class Consumers:
     def stop(self, subscriber: str | None = None) -> None:
         """Stop fetching (for one subscriber, or all); deliveries under way finish on their own."""
         for name in [subscriber] if subscriber is not None else list(self.scopes):
-            scope = self.scopes.pop(name, None) if name is not None else None
+            scope = self.scopes.pop(name, None)
             if scope is not None:
                 scope.cancel()
 
