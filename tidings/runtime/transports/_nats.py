@@ -34,42 +34,87 @@ EXPECTED_STREAM = "Nats-Expected-Stream"
 T = TypeVar("T")
 
 
+class _Call:
+    __slots__ = ("args", "cancelled", "done", "error", "fn", "result", "task", "token")
+
+    def __init__(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], done: Any,
+                 token: Any) -> None:
+        self.fn, self.args, self.done, self.token = fn, args, done, token
+        self.task: asyncio.Task[None] | None = None
+        self.cancelled = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
 class _Bridge:
-    """An asyncio loop in a daemon thread, awaited from trio."""
+    """An asyncio loop in a daemon thread, awaited from trio. Calls cross in batches: one wakeup
+    of the loop for every call queued meanwhile, one wakeup of trio for every call finished."""
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="tidings-nats", daemon=True)
         self.thread.start()
+        self._lock = threading.Lock()
+        self._calls: deque[_Call] = deque()
+        self._finished: deque[_Call] = deque()
+        self._loop_woken = False
+        self._trio_woken = False
 
     async def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
         import trio
 
-        token = trio.lowlevel.current_trio_token()
-        done = trio.Event()
-
-        def wake(_: object) -> None:
-            with contextlib.suppress(trio.RunFinishedError):
-                token.run_sync_soon(done.set)
-
-        future = asyncio.run_coroutine_threadsafe(_awaited(fn, *args), self.loop)
-        future.add_done_callback(wake)
+        call = _Call(fn, args, trio.Event(), trio.lowlevel.current_trio_token())
+        with self._lock:
+            self._calls.append(call)
+            wake, self._loop_woken = not self._loop_woken, True
+        if wake:
+            self.loop.call_soon_threadsafe(self._start_calls)
         try:
-            await done.wait()
+            await call.done.wait()
         except BaseException:
-            future.cancel()
+            call.cancelled = True
+            self.loop.call_soon_threadsafe(self._cancel, call)
             raise
-        return future.result()
+        if call.error is not None:
+            raise call.error
+        return call.result  # type: ignore[no-any-return]
+
+    def _start_calls(self) -> None:  # in the loop
+        with self._lock:
+            calls, self._calls = self._calls, deque()
+            self._loop_woken = False
+        for call in calls:
+            if not call.cancelled:
+                call.task = self.loop.create_task(self._run(call))
+
+    async def _run(self, call: _Call) -> None:  # in the loop
+        try:
+            call.result = await call.fn(*call.args)
+        except BaseException as exc:
+            call.error = exc
+        with self._lock:
+            self._finished.append(call)
+            wake, self._trio_woken = not self._trio_woken, True
+        if wake:
+            with contextlib.suppress(Exception):  # trio's run is over: nobody waits any more
+                call.token.run_sync_soon(self._finish_calls)
+
+    def _finish_calls(self) -> None:  # in trio
+        with self._lock:
+            finished, self._finished = self._finished, deque()
+            self._trio_woken = False
+        for call in finished:
+            call.done.set()
+
+    def _cancel(self, call: _Call) -> None:  # in the loop
+        if call.task is not None:
+            call.task.cancel()
 
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
         if not self.thread.is_alive():
             self.loop.close()
-
-
-async def _awaited(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-    return await fn(*args)
 
 
 class _NatsIncoming(Incoming):
