@@ -96,8 +96,12 @@ class _Bridge:
             self._finished.append(call)
             wake, self._trio_woken = not self._trio_woken, True
         if wake:
-            with contextlib.suppress(Exception):  # trio's run is over: nobody waits any more
+            try:
                 call.token.run_sync_soon(self._finish_calls)
+            except Exception:  # that trio run is over: nobody waits any more
+                with self._lock:
+                    self._finished.clear()
+                    self._trio_woken = False
 
     def _finish_calls(self) -> None:  # in trio
         with self._lock:
