@@ -25,8 +25,7 @@ import click
 import pydantic
 
 from tidings._errors import UserError
-from tidings.runtime import EventBus
-from tidings.runtime._bus import EmitError
+from tidings.runtime import EmitError, EventBus
 from tidings.runtime.stores import STATUSES, Delivery, LogEntry, Store, StoreError, open_store
 
 T = TypeVar("T")
@@ -190,15 +189,13 @@ def emit_command(name: str, payload: str, app: str | None, producer: str | None,
 
     async def run() -> tuple[UUID, list[Delivery], list[Exception]]:
         errors: list[Exception] = []
-        store = bus.store
-        assert store is not None
         async with bus:
             try:
                 message_id = (await bus.publish(name, data, producer=producer)).id
             except EmitError as error:  # sync handlers failed; their rows say so
                 errors = list(error.exceptions)
                 message_id = error.emitted.id
-            rows = await _settled(store, message_id, wait)
+            rows = await bus.settled(message_id, timeout=wait)
         return message_id, rows, errors
 
     message_id, rows, _ = _run(run)
@@ -209,19 +206,6 @@ def emit_command(name: str, payload: str, app: str | None, producer: str | None,
         click.echo("  (no subscriber)")
     if any(row.status != "succeeded" for row in rows):
         sys.exit(1)
-
-
-async def _settled(store: Store, message_id: UUID, wait: float) -> list[Delivery]:
-    await store.flush()
-    with anyio.move_on_after(wait):
-        while True:
-            entries = await store.log(message_id=message_id, limit=1)
-            rows = list(entries[0].deliveries) if entries else []
-            if all(r.status in ("succeeded", "dead") for r in rows):
-                return rows
-            await anyio.sleep(0.05)
-    entries = await store.log(message_id=message_id, limit=1)
-    return list(entries[0].deliveries) if entries else []
 
 
 @click.command("log")

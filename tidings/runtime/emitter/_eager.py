@@ -42,6 +42,14 @@ def start(result: object) -> Suspended | None:
         return None
 
 
+async def call(listener: Callable[[Any], object], arg: Any) -> None:
+    """Call `listener(arg)` and await what it returned if that is awaitable (a sync listener
+    returns a plain value, which is dropped)."""
+    result = listener(arg)
+    if result is not None and (type(result) is COROUTINE or hasattr(result, "__await__")):
+        await result
+
+
 @types.coroutine
 def resume(suspended: Suspended, ctx: Context) -> Generator[Any, Any, Any]:
     """Drive a suspended awaitable to the end in the current task (the task that started it),
