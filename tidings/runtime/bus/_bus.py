@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -12,15 +11,11 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
-import anyio
-
 from tidings.runtime._event import Message
 from tidings.runtime._records import build_message, to_stored
 from tidings.runtime._retry import RetryPolicy
 from tidings.runtime._spec import CatalogSpec, MessageSpec
-from tidings.runtime.bus._consumers import Consumers
-from tidings.runtime.bus._lifecycle import Lifecycle
-from tidings.runtime.bus._relay import relay_subscription
+from tidings.runtime.bus._lifecycle import Lifecycle, until_signal
 from tidings.runtime.bus._runner import MessageListener, Runner
 from tidings.runtime.bus._settled import settled
 from tidings.runtime.bus._subscribers import Subscriber, Subscribers
@@ -37,8 +32,6 @@ from tidings.runtime.emitter import (
 )
 from tidings.runtime.stores._base import Delivery, Store
 from tidings.runtime.transports._base import Transport
-
-log = logging.getLogger("tidings.bus")
 
 
 class EmitError(ExceptionGroup[Exception]):
@@ -99,17 +92,13 @@ class EventBus(Emittery):
         self._subscribers = Subscribers(catalog, store, self._lifecycle, transport is not None)
         self.subscribers: dict[str, Subscriber] = self._subscribers.by_name
         """Every named subscriber (the outbox relay's too), by name."""
-        self._consumers: Consumers | None = None
-        self._relay: Subscription | None = None
-        self._relay_names: frozenset[str] = frozenset()
-        if transport is not None and store is not None:
-            self._consumers = Consumers(transport, store, catalog, self.dispatcher, self._lifecycle,
-                                        self._subscribers.runners, max_in_flight)
-            self._relay, self._relay_names = relay_subscription(transport, catalog, self._subscribers)
         self._worker = None if store is None else Worker(
-            store, catalog, self.dispatcher, self._lifecycle, self._subscribers.runners, self._consumers,
-            self._relay, transport, poll_interval=poll_interval, shutdown_timeout=shutdown_timeout,
-            claim_batch=claim_batch, max_in_flight=max_in_flight)
+            store, catalog, self.dispatcher, self._lifecycle, self._subscribers, transport,
+            poll_interval=poll_interval, shutdown_timeout=shutdown_timeout, claim_batch=claim_batch,
+            max_in_flight=max_in_flight)
+        self._consumers = None if self._worker is None else self._worker.consumers
+        self._relay = None if self._worker is None else self._worker.relay
+        self._relay_names = frozenset() if self._worker is None else self._worker.relay_names
         self.lease, self.poll_interval, self.shutdown_timeout = lease, poll_interval, shutdown_timeout
         self.claim_batch, self.max_in_flight = claim_batch, max_in_flight
         """The settings as constructed, for reading (changing them later has no effect)."""
@@ -125,6 +114,12 @@ class EventBus(Emittery):
         if not isinstance(name, str):
             raise TypeError(f"event name must be a str, got {name!r}")
         return self.catalog.get(name)
+
+    def _declared(self, names: str | Sequence[str]) -> tuple[str, ...]:
+        selected = event_names(names)
+        for name in selected:
+            self._spec(name)
+        return selected
 
     def message(self, name: str, data: object = None, /, *, producer: str | None = None) -> Message[Any]:
         """Validate `data` (a model instance, or anything the model parses) and wrap it in a new
@@ -234,25 +229,17 @@ class EventBus(Emittery):
         outbox relay stays: distributed messages are always relayed)."""
         super().clear_listeners(names)
         if self._consumers is not None:
-            selected = None if names is None else set(event_names(names))
-            for subscriber, taken in list(self._consumers.names.items()):
-                dropped = tuple(n for n in taken if selected is None or n in selected)
-                if dropped:
-                    self._consumers.remove(subscriber, dropped)
+            self._consumers.clear(None if names is None else event_names(names))
 
     def once(
         self, names: str | Sequence[str], predicate: Callable[[Any], object] | None = None, /
     ) -> Once[Message[Any]]:
         """Like `Emittery.once`, for declared names only; resolves to the first matching Message."""
-        for event_name in event_names(names):
-            self._spec(event_name)
-        return super().once(names, predicate)  # type: ignore[return-value]
+        return super().once(self._declared(names), predicate)  # type: ignore[return-value]
 
     def events(self, names: str | Sequence[str], /) -> EventIterator[Message[Any]]:
         """Like `Emittery.events`, for declared names only; yields Messages."""
-        for event_name in event_names(names):
-            self._spec(event_name)
-        return super().events(names)  # type: ignore[return-value]
+        return super().events(self._declared(names))  # type: ignore[return-value]
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -281,16 +268,10 @@ class EventBus(Emittery):
         """Run the bus (retries, recovery, replays set in SQL) until one of `signals` arrives,
         then shut down gracefully, as leaving `async with bus:` does. Call it from the main thread."""
         if self.started:
-            await self._until_signal(signals)
+            await until_signal(signals)
             return
         async with self:
-            await self._until_signal(signals)
-
-    async def _until_signal(self, signals: Sequence[signal.Signals]) -> None:
-        with anyio.open_signal_receiver(*signals) as received:
-            async for signum in received:
-                log.warning("%s received: shutting down gracefully", signal.Signals(signum).name)
-                return
+            await until_signal(signals)
 
     async def drain(self) -> None:
         """Wait until every queued async/serial delivery has finished (retries of serial

@@ -65,6 +65,13 @@ class Consumers:
         else:
             self.names.pop(subscriber, None)
 
+    def clear(self, names: tuple[str, ...] | None) -> None:
+        """Stop consuming `names` (every name when None) for every remote subscriber."""
+        for subscriber, taken in list(self.names.items()):
+            dropped = tuple(n for n in taken if names is None or n in names)
+            if dropped:
+                self.remove(subscriber, dropped)
+
     def _restart(self, subscriber: str) -> None:
         group = self.lifecycle.task_group
         if group is not None and self.lifecycle.running:

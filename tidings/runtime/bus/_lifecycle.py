@@ -3,11 +3,16 @@ last, and where it stands in its life (running, closing, abandoning, stopped).""
 
 from __future__ import annotations
 
+import logging
+import signal
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import anyio
 from anyio.abc import TaskGroup
+
+log = logging.getLogger("tidings.bus")
 
 Phase = Literal["stopped", "running", "closing", "abandoning"]
 """`running`: takes new work; `closing`: no new work, deliveries under way may finish (and
@@ -101,3 +106,11 @@ class Lifecycle:
     async def pause_until(self, when: datetime) -> bool:
         """Sleep until `when`; True if the bus began to shut down meanwhile (or is stopped)."""
         return await self.wait_closing(max(0.0, (when - datetime.now(UTC)).total_seconds()))
+
+
+async def until_signal(signals: Sequence[signal.Signals]) -> None:
+    """Return when one of `signals` arrives (logged); from the main thread only."""
+    with anyio.open_signal_receiver(*signals) as received:
+        async for signum in received:
+            log.warning("%s received: shutting down gracefully", signal.Signals(signum).name)
+            return

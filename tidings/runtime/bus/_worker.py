@@ -23,8 +23,10 @@ from tidings.runtime._records import load_or_bury
 from tidings.runtime._spec import CatalogSpec
 from tidings.runtime.bus._consumers import Consumers
 from tidings.runtime.bus._lifecycle import Lifecycle
+from tidings.runtime.bus._relay import relay_subscription
 from tidings.runtime.bus._runner import Runner
 from tidings.runtime.bus._settled import settled
+from tidings.runtime.bus._subscribers import Subscribers
 from tidings.runtime.emitter import Dispatcher, Mode, Subscription, current_event
 from tidings.runtime.stores._base import Claim, Delivery, Outcome, Store
 from tidings.runtime.transports._base import Transport
@@ -33,21 +35,28 @@ log = logging.getLogger("tidings.bus")
 
 
 class Worker:
-    """Claims, renews and shuts down for one bus. `runners` are its persisted subscribers by
-    name; `relay` the outbox relay's subscription (never unsubscribed), if any."""
+    """Claims, renews, starts and shuts down for one bus; with a transport, it also owns the
+    outbox relay and the remote subscribers' consumers."""
 
     def __init__(self, store: Store, catalog: CatalogSpec, dispatcher: Dispatcher, lifecycle: Lifecycle,
-                 runners: dict[str, Runner], consumers: Consumers | None, relay: Subscription | None,
-                 transport: Transport | None, *, poll_interval: float, shutdown_timeout: float,
-                 claim_batch: int, max_in_flight: int) -> None:
+                 subscribers: Subscribers, transport: Transport | None, *, poll_interval: float,
+                 shutdown_timeout: float, claim_batch: int, max_in_flight: int) -> None:
         self.store = store
         self.catalog = catalog
         self.dispatcher = dispatcher
         self.lifecycle = lifecycle
-        self.runners = runners
-        self.consumers = consumers
-        self.relay = relay
+        self.runners = subscribers.runners
         self.transport = transport
+        self.consumers: Consumers | None = None
+        """The remote subscribers' consumers (with a transport)."""
+        self.relay: Subscription | None = None
+        """The outbox relay's subscription (never unsubscribed), with a transport."""
+        self.relay_names: frozenset[str] = frozenset()
+        """The names the relay publishes (the catalog's distributed ones)."""
+        if transport is not None:
+            self.consumers = Consumers(transport, store, catalog, dispatcher, lifecycle, self.runners,
+                                       max_in_flight)
+            self.relay, self.relay_names = relay_subscription(transport, catalog, subscribers)
         self.poll_interval = poll_interval
         self.shutdown_timeout = shutdown_timeout
         self.claim_batch = claim_batch
