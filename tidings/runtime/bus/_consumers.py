@@ -178,7 +178,8 @@ class Consumers:
         self.handling.add(incoming)
         try:
             try:
-                await call(runner.listener, message)
+                if (pending := call(runner.listener, message)) is not None:
+                    await pending
             except Exception as exc:
                 retry_at = runner.failed(message, exc, False, broker=self.owner)
                 # Committed before the broker hears of it: dead in the log before the broker

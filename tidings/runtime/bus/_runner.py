@@ -69,7 +69,8 @@ class Runner:
             return
         while True:
             try:
-                await call(self.listener, message)
+                if (pending := call(self.listener, message)) is not None:
+                    await pending
             except Exception as exc:
                 hold = self.mode == "serial" and not raise_errors
                 retry_at = self.failed(message, exc, hold)

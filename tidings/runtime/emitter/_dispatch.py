@@ -154,7 +154,8 @@ class Dispatcher:
         """`emit_serial`: one after another; the first error propagates and stops the rest."""
         for sub in subs:
             if sub.queue is None and sub.active:
-                await call(sub.listener, event)
+                if (pending := call(sub.listener, event)) is not None:
+                    await pending
             elif sub.active:
                 self.enqueue(sub, event)
 

@@ -42,12 +42,14 @@ def start(result: object) -> Suspended | None:
         return None
 
 
-async def call(listener: Callable[[Any], object], arg: Any) -> None:
-    """Call `listener(arg)` and await what it returned if that is awaitable (a sync listener
-    returns a plain value, which is dropped)."""
+def call(listener: Callable[[Any], object], arg: Any) -> Awaitable[Any] | None:
+    """Call `listener(arg)`: what it returned if that is awaitable (the caller awaits it), else
+    None (a sync listener's plain return value is dropped). Not a coroutine itself, so a sync
+    listener costs no coroutine."""
     result = listener(arg)
     if result is not None and (type(result) is COROUTINE or hasattr(result, "__await__")):
-        await result
+        return result
+    return None
 
 
 @types.coroutine
