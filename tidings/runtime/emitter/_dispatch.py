@@ -13,7 +13,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from tidings.runtime._event import Event
-from tidings.runtime.emitter._eager import COROUTINE, Helper, Suspended, call, resume, start
+from tidings.runtime.emitter._eager import COROUTINE, Helper, Suspended, resume, start
 from tidings.runtime.emitter._names import DebugOptions, Listener, MetaEvent, Mode, log
 
 if TYPE_CHECKING:
@@ -154,8 +154,11 @@ class Dispatcher:
         """`emit_serial`: one after another; the first error propagates and stops the rest."""
         for sub in subs:
             if sub.queue is None and sub.active:
-                if (pending := call(sub.listener, event)) is not None:
-                    await pending
+                result = sub.listener(event)  # `call`, inlined: a function call per listener
+                if result is None:  # costs emit_serial about a fifth of its time
+                    continue
+                if type(result) is COROUTINE or hasattr(result, "__await__"):
+                    await result
             elif sub.active:
                 self.enqueue(sub, event)
 
