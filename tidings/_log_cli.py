@@ -520,6 +520,9 @@ def replay_command(message_id: str | None, failed: bool, subscriber: str | None,
         async with bus:
             if message_id is not None:
                 selected = await resolve_id(store, message_id, "MESSAGE_ID")
+                if not await store.log(message_id=selected, limit=1):
+                    raise UserError(f"MESSAGE_ID: no stored message has the id {selected}; see"
+                                    " `tidings log`")
                 return await bus.replay(selected, subscriber, timeout=wait, progress=progress)
             return await bus.replay_failed(subscriber, since_at, name, timeout=wait, progress=progress)
 
