@@ -523,7 +523,13 @@ def replay_command(message_id: str | None, failed: bool, subscriber: str | None,
                 if not await store.log(message_id=selected, limit=1):
                     raise UserError(f"MESSAGE_ID: no stored message has the id {selected}; see"
                                     " `tidings log`")
-                return await bus.replay(selected, subscriber, timeout=wait, progress=progress)
+                rows = await bus.replay(selected, subscriber, timeout=wait, progress=progress)
+                if rows:
+                    return rows
+                # Nothing was reset: this bus (recovering due work as it starts) or another
+                # one runs them now. Their outcome is what the operator asked for.
+                rows = await _settled(store, selected, wait, progress)
+                return [r for r in rows if subscriber in (None, r.subscriber)]
             return await bus.replay_failed(subscriber, since_at, name, timeout=wait, progress=progress)
 
     try:

@@ -188,6 +188,10 @@ def _validate(pyproject: Path, section: str, table: Mapping[str, Any]) -> dict[s
     out: dict[str, Any] = {}
     for raw_key, value in table.items():
         key = _canonical(raw_key)
+        if section == "" and key in KNOWN and key not in known:
+            if not isinstance(value, dict):
+                raise UserError(f"{pyproject}: {_table(key)} must be a table")
+            continue
         if section == "" and isinstance(value, dict) and key not in known:
             if key not in KNOWN:
                 sections = [s for s in KNOWN if s]
@@ -241,7 +245,5 @@ def load_project(cwd: Path | None = None, env: Mapping[str, str] | None = None) 
         if not section or section not in {_canonical(k) for k in tidings}:
             continue
         value = next(v for k, v in tidings.items() if _canonical(k) == section)
-        if not isinstance(value, dict):
-            raise UserError(f"{pyproject}: {_table(section)} must be a table")
         project.tables[section] = _validate(pyproject, section, value)
     return project
