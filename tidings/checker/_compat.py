@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from tidings.catalog import Catalog, Compatibility, MessageDef
 from tidings.checker import _rules as R
 from tidings.checker._baseline import Baseline, MessageStub
 from tidings.checker._findings import Finding, Severity
 from tidings.checker._schema_diff import Policy, SchemaChange, compare_schemas
+from tidings.checker._witness import Witness, find_witness
 from tidings.checker._yaml_lines import locate
 
 _REQUIRED: dict[str, frozenset[str]] = {
@@ -41,12 +43,34 @@ def _loc(message: MessageDef) -> tuple[str, int, int]:
     return message.location.file, message.location.line, message.location.column
 
 
+WITNESS_BUDGET = 0.05
+"""Seconds of random search per finding when no witness could be constructed from the change."""
+
+
+def _prove(change: SchemaChange, bad: list[str], old: Any, new: Any, policy: Policy
+           ) -> tuple[Witness | None, str | None, str | None]:
+    """(witness, its direction, or the reason none was found) for the first broken direction."""
+    direction = (bad or list(change.directions))[0]
+    writer, reader = (old, new) if direction == "backward" else (new, old)
+    out = find_witness(writer, reader, pointer=change.pointer,
+                       declared_only=policy == "lenient", budget=WITNESS_BUDGET)
+    if out.witness is not None:
+        return out.witness, direction, None
+    return None, direction, out.reason
+
+
 def _change_finding(
-    change: SchemaChange, message: MessageDef, baseline: str
+    change: SchemaChange, message: MessageDef, baseline: str, old_payload: Any = None,
+    new_payload: Any = None, policy: Policy = "lenient",
 ) -> Finding:
     required = required_directions(message.compatibility)
     broken = set(change.directions)
     bad = sorted(broken & required)
+    witness: Witness | None = None
+    direction: str | None = None
+    unproven: str | None = None
+    if broken and old_payload is not None and new_payload is not None:
+        witness, direction, unproven = _prove(change, bad, old_payload, new_payload, policy)
     file, line, column = _loc(message)
     section = "events" if message.kind == "event" else "commands"
     found = locate(file, section, message.name, change.pointer)
@@ -60,17 +84,18 @@ def _change_finding(
             f"{label} {', '.join(json.dumps(v) for v in vals)}"
             for label, vals in (("removed", gone), ("added", came)) if vals)
         where = f"{where} ({detail})" if detail else where
+    breaks = "possibly breaks" if unproven is not None else "breaks"
     if bad:
         why = "; ".join(_MEANING[d] for d in bad)
         message_text = (
-            f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. This breaks "
+            f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. This {breaks} "
             f"{message.compatibility} compatibility against {baseline}: {why}. Make the change "
             f"compatible, or bump `version` to {message.version + 1} to start a new lineage"
         )
         severity = Severity.ERROR
     elif broken:
         message_text = (
-            f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. It breaks "
+            f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. It {breaks} "
             f"{', '.join(sorted(broken))} compatibility ({'; '.join(_MEANING[d] for d in sorted(broken))}), "
             f"which {message.compatibility} allows"
         )
@@ -85,6 +110,7 @@ def _change_finding(
         rule=change.rule, severity=severity, message=message_text, subject=message.name,
         pointer=change.pointer, old=change.old, new=change.new, broken=change.directions,
         file=file, line=line, column=column, baseline=baseline,
+        witness=witness, witness_direction=direction, unproven=unproven,
     )
 
 
@@ -121,7 +147,8 @@ def compare_message(
     if old.fingerprint == new.fingerprint:
         return []
     changes = compare_schemas(old.resolved_payload, new.resolved_payload, policy=policy)
-    return [_change_finding(c, new, baseline) for c in changes]
+    return [_change_finding(c, new, baseline, old.resolved_payload, new.resolved_payload, policy)
+            for c in changes]
 
 
 def compare_catalogs(

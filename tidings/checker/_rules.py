@@ -288,6 +288,28 @@ KEYWORD_CHANGED = _rule(
 DEFAULT_CHANGED = _rule(
     "TID-C075", "default-changed", "the default changed (an annotation: no direction breaks)",
     "Confluent DEFAULT_CHANGED")
+DEPENDENCY_ADDED = _rule(
+    "TID-C076", "dependency-added",
+    "a dependentRequired/dependentSchemas entry (or a name in one) was added: a present property "
+    "now demands more", "Confluent DEPENDENCY_ARRAY_ADDED / _EXTENDED / DEPENDENCY_SCHEMA_ADDED")
+DEPENDENCY_REMOVED = _rule(
+    "TID-C077", "dependency-removed",
+    "a dependentRequired/dependentSchemas entry (or a name in one) was removed",
+    "Confluent DEPENDENCY_ARRAY_REMOVED / _NARROWED / DEPENDENCY_SCHEMA_REMOVED")
+DEPENDENCY_CHANGED = _rule(
+    "TID-C078", "dependency-changed",
+    "the names a property's presence requires were both added and removed",
+    "Confluent DEPENDENCY_ARRAY_CHANGED")
+CONTAINS_NARROWED = _rule(
+    "TID-C079", "contains-narrowed",
+    "an array must now hold more matching items (contains added, minContains raised, "
+    "maxContains added or lowered)",
+    "Confluent MIN_CONTAINS_ADDED / _INCREASED, MAX_CONTAINS_ADDED / _DECREASED")
+CONTAINS_EXTENDED = _rule(
+    "TID-C080", "contains-extended",
+    "an array may hold fewer or more matching items (contains dropped, minContains lowered, "
+    "maxContains raised or dropped)",
+    "Confluent MIN_CONTAINS_DECREASED / _REMOVED, MAX_CONTAINS_INCREASED / _REMOVED")
 
 # --- lineage (catalog against baseline) ----------------------------------------------------------
 MESSAGE_REMOVED = _rule(
