@@ -47,13 +47,13 @@ WITNESS_BUDGET = 0.05
 """Seconds of random search per finding when no witness could be constructed from the change."""
 
 
-def _prove(change: SchemaChange, bad: list[str], old: Any, new: Any, policy: Policy
-           ) -> tuple[Witness | None, str | None, str | None]:
+def _prove(change: SchemaChange, bad: list[str], old: Any, new: Any, policy: Policy,
+           budget: float) -> tuple[Witness | None, str | None, str | None]:
     """(witness, its direction, or the reason none was found) for the first broken direction."""
     direction = (bad or list(change.directions))[0]
     writer, reader = (old, new) if direction == "backward" else (new, old)
     out = find_witness(writer, reader, pointer=change.pointer,
-                       declared_only=policy == "lenient", budget=WITNESS_BUDGET)
+                       declared_only=policy == "lenient", budget=budget)
     if out.witness is not None:
         return out.witness, direction, None
     return None, direction, out.reason
@@ -61,7 +61,7 @@ def _prove(change: SchemaChange, bad: list[str], old: Any, new: Any, policy: Pol
 
 def _change_finding(
     change: SchemaChange, message: MessageDef, baseline: str, old_payload: Any = None,
-    new_payload: Any = None, policy: Policy = "lenient",
+    new_payload: Any = None, policy: Policy = "lenient", witness_budget: float | None = None,
 ) -> Finding:
     required = required_directions(message.compatibility)
     broken = set(change.directions)
@@ -69,8 +69,9 @@ def _change_finding(
     witness: Witness | None = None
     direction: str | None = None
     unproven: str | None = None
-    if broken and old_payload is not None and new_payload is not None:
-        witness, direction, unproven = _prove(change, bad, old_payload, new_payload, policy)
+    if broken and witness_budget is not None:
+        witness, direction, unproven = _prove(change, bad, old_payload, new_payload, policy,
+                                              witness_budget)
     file, line, column = _loc(message)
     section = "events" if message.kind == "event" else "commands"
     found = locate(file, section, message.name, change.pointer)
@@ -116,10 +117,12 @@ def _change_finding(
 
 def compare_message(
     old: MessageDef, new: MessageDef, baseline: str, *, policy: Policy = "lenient",
-    lineage: bool = True,
+    lineage: bool = True, witness_budget: float | None = WITNESS_BUDGET,
 ) -> list[Finding]:
     """Findings for one message against its baseline version: kind/version lineage, then the
-    payload changes classified by the new message's compatibility mode."""
+    payload changes classified by the new message's compatibility mode. Each change that breaks
+    a direction carries a witness (or the reason none was found within `witness_budget` seconds
+    of search); `witness_budget=None` looks for none."""
     file, line, column = _loc(new)
     if old.kind != new.kind:
         return [Finding(
@@ -147,16 +150,18 @@ def compare_message(
     if old.fingerprint == new.fingerprint:
         return []
     changes = compare_schemas(old.resolved_payload, new.resolved_payload, policy=policy)
-    return [_change_finding(c, new, baseline, old.resolved_payload, new.resolved_payload, policy)
-            for c in changes]
+    return [_change_finding(c, new, baseline, old.resolved_payload, new.resolved_payload, policy,
+                            witness_budget) for c in changes]
 
 
 def compare_catalogs(
     current: Catalog, baseline: Baseline, *, policy: Policy = "lenient",
     history: Sequence[Baseline] = (), history_note: str | None = None,
+    witness_budget: float | None = WITNESS_BUDGET,
 ) -> list[Finding]:
     """Every lineage and compatibility finding of `current` against `baseline`, plus, for
-    messages in a _TRANSITIVE mode, against each catalog in `history` (same lineage only)."""
+    messages in a _TRANSITIVE mode, against each catalog in `history` (same lineage only).
+    Breaking findings carry witnesses (see `compare_message`)."""
     findings: list[Finding] = []
     old_catalog = baseline.catalog
     if old_catalog is None:
@@ -192,10 +197,12 @@ def compare_catalogs(
             old = new if unchanged else old_catalog.message(new.name)
         except KeyError:  # pruned from the baseline: unchanged since
             old = new
-        direct = compare_message(old, new, baseline.label, policy=policy)
+        direct = compare_message(old, new, baseline.label, policy=policy,
+                                 witness_budget=witness_budget)
         findings.extend(direct)
         if is_transitive(new.compatibility) and history:
-            findings.extend(_transitive(new, old, history, policy, {_key(f) for f in direct}))
+            findings.extend(_transitive(new, old, history, policy, {_key(f) for f in direct},
+                                        witness_budget))
         elif is_transitive(new.compatibility) and history_note:
             file, line, column = _loc(new)
             findings.append(Finding(
@@ -212,7 +219,7 @@ def _key(f: Finding) -> tuple[str, str | None, str, str]:
 
 def _transitive(
     new: MessageDef, baseline_version: MessageDef, history: Sequence[Baseline], policy: Policy,
-    known: set[tuple[str, str | None, str, str]],
+    known: set[tuple[str, str | None, str, str]], witness_budget: float | None,
 ) -> list[Finding]:
     """Findings against each earlier version of the same lineage, each distinct change once."""
     seen = {baseline_version.fingerprint}
@@ -227,7 +234,8 @@ def _transitive(
         if old.version != new.version or old.kind != new.kind or old.fingerprint in seen:
             continue
         seen.add(old.fingerprint)
-        for f in compare_message(old, new, past.label, policy=policy, lineage=False):
+        for f in compare_message(old, new, past.label, policy=policy, lineage=False,
+                                 witness_budget=witness_budget):
             key = _key(f)
             if key not in known:
                 known.add(key)

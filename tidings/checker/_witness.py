@@ -228,26 +228,39 @@ def _undeclared(w: Any, r: Any) -> str:
 
 def _constructed(writer: Any, reader: Any, pointer: str | None, sampler: Sampler
                  ) -> Iterator[Any]:
-    """Candidates built at the change's instance location, most telling first."""
+    """Candidates built at the change's instance location, most telling first (lazily: the
+    first few usually decide)."""
     path, w, r, trigger = _location(writer, reader, pointer, sampler)
-    values = list(_distinct(_probes(w, r, sampler)))
+    minimal = sampler.first(writer)
+    base = {} if minimal is Sampler.NOTHING else minimal
     if trigger is not None:  # a dependency: the property that triggers it, with any value
-        for base in sampler.bases(writer):
-            for value in _GENERIC:
-                built = sampler.place(writer, base, [*path, trigger], value)
-                if built is not Sampler.NOTHING:
-                    yield built
-    for base in sampler.bases(writer):
+        for value in _GENERIC:
+            built = sampler.place(writer, base, [*path, trigger], value)
+            if built is not Sampler.NOTHING:
+                yield built
+    values: list[Any] = []
+    for value in _distinct(_probes(w, r, sampler)):
+        values.append(value)
+        built = sampler.place(writer, base, path, value)
+        if built is not Sampler.NOTHING:
+            yield built
+    if path:
+        gone = sampler.without(base, path)
+        if gone is not Sampler.NOTHING:
+            yield gone
+    for other in sampler.bases(writer):
+        if other == base:
+            continue
         for value in values:
-            built = sampler.place(writer, base, path, value)
+            built = sampler.place(writer, other, path, value)
             if built is not Sampler.NOTHING:
                 yield built
         if path:
-            gone = sampler.without(base, path)
+            gone = sampler.without(other, path)
             if gone is not Sampler.NOTHING:
                 yield gone
-    for base in sampler.bases(writer):
-        yield base
+        yield other
+    yield base
 
 
 def _distinct(values: Iterator[Any]) -> Iterator[Any]:
