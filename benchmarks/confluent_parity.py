@@ -25,7 +25,6 @@ from typing import Any
 
 from tidings.checker import compare_schemas, find_witness
 
-
 _DRAFT_7 = "http://json-schema.org/draft-07/schema#"
 _DRAFT_2020 = "https://json-schema.org/draft/2020-12/schema"
 

@@ -167,7 +167,8 @@ class Sampler:
                             v = self._minimal({**rest, **b}, root, self.depth, full=full)
                             if v is not self.NOTHING:
                                 yield v
-            for t in s.get("type") if isinstance(s.get("type"), list) else []:
+            types = s.get("type")
+            for t in types if isinstance(types, list) else []:
                 v = self._minimal({**s, "type": t}, root, self.depth, full=False)
                 if v is not self.NOTHING:
                     yield v
@@ -384,11 +385,11 @@ class Sampler:
                     out[name] = v
         if (self.extras or not props) and rng.random() < 0.3:
             for pat, sub in (s.get("patternProperties") or {}).items():
-                name = self.string_matching(pat)
-                if name is not None:
+                key = self.string_matching(pat)
+                if key is not None:
                     v = self.sample(sub, rng, depth - 1)
                     if v is not self.NOTHING:
-                        out[name] = v
+                        out[key] = v
             extra = s.get("additionalProperties", True)
             if extra is not False:
                 v = self.sample(extra, rng, depth - 1)

@@ -337,10 +337,13 @@ def producer_view(schema: Any) -> Any:
     """The writer as lenient producers use it: every object that declares properties (directly,
     through its combinators or a `$ref`) carries no undeclared ones (``unevaluatedProperties:
     false``). A draft-07 schema is translated to 2020-12 for this."""
-    draft7 = isinstance(schema, dict) and "draft-07" in str(schema.get("$schema", "")) or (
-        isinstance(schema, dict) and "draft-06" in str(schema.get("$schema", "")))
+    dialect = str(schema.get("$schema", "")) if isinstance(schema, dict) else ""
+    draft7 = "draft-07" in dialect or "draft-06" in dialect
     root = _to_2020(schema) if draft7 else schema
-    lookup: Callable[[str], Any] = lambda ref: Sampler.pointer(root, ref)  # noqa: E731
+
+    def lookup(ref: str) -> Any:
+        return Sampler.pointer(root, ref)
+
     out = _view(root, lookup, branch=False, seen=frozenset())
     if isinstance(out, dict):
         out = {**out, "$schema": _DRAFT_2020}
