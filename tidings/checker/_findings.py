@@ -118,4 +118,6 @@ class Finding:
                 "found_by": self.witness.found_by,
             },
             "unproven": self.unproven,
+            "definition": self.extra.get("definition"),
+            "affects": self.extra.get("affects"),
         }

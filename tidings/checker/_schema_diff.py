@@ -68,6 +68,10 @@ class SchemaChange:
     new: Any
     breaks_backward: bool
     breaks_forward: bool
+    ref: str | None = None
+    """The innermost `$ref` the change was found through (``#/$defs/Money``), if any."""
+    ref_pointer: str | None = None
+    """The change's pointer inside that `$ref`'s target."""
 
     @property
     def directions(self) -> tuple[str, ...]:
@@ -168,6 +172,7 @@ class _Differ:
         self.changes: list[SchemaChange] = []
         self.flip = False
         self.ref_stack: set[tuple[str | None, str | None]] = set()
+        self.via: list[tuple[str, str]] = []  # (ref, pointer where it was entered)
         self.same_defs = (
             isinstance(old_root, dict) and isinstance(new_root, dict)
             and old_root.get("$defs") == new_root.get("$defs")
@@ -178,7 +183,12 @@ class _Differ:
     def emit(self, rule: Rule, ptr: str, old: Any, new: Any, back: bool, fwd: bool) -> None:
         if self.flip:
             back, fwd = fwd, back
-        self.changes.append(SchemaChange(rule, ptr, old, new, back, fwd))
+        ref = ref_ptr = None
+        if self.via:
+            ref, entered = self.via[-1]
+            inner = ptr[len(entered):] if ptr.startswith(entered) else ptr
+            ref_ptr = inner if inner.startswith("/") else "/" + inner.lstrip("/")
+        self.changes.append(SchemaChange(rule, ptr, old, new, back, fwd, ref, ref_ptr))
 
     def narrow(self, rule: Rule, ptr: str, old: Any, new: Any) -> None:
         self.emit(rule, ptr, old, new, True, False)
@@ -223,10 +233,12 @@ class _Differ:
             if key in self.ref_stack:
                 return
             self.ref_stack.add(key)
+            self.via.append((new_ref or old_ref or "", ptr))
             try:
                 self._walk(old, new, ptr)
             finally:
                 self.ref_stack.discard(key)
+                self.via.pop()
         else:
             self._walk(old, new, ptr)
 
