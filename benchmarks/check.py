@@ -6,7 +6,11 @@
 
 Ratios are printed against the issue's goal (1 s), measured in the same run.
 
-    .venv/bin/python benchmarks/check.py [--events 1000] [--versions 20]
+    .venv/bin/python benchmarks/check.py [--events 1000] [--versions 20] [--confluent DIR]
+
+With --confluent DIR (Confluent's diff-*.json test data, not part of tidings) it first prints
+benchmarks/confluent_parity.py's agreement figures and the share of breaking findings that came
+with a witness.
 """
 
 from __future__ import annotations
@@ -116,7 +120,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--versions", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--confluent", type=Path, default=None,
+                        help="Confluent's diff-*.json test data: also print the witness share")
     args = parser.parse_args()
+    if args.confluent is not None:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from confluent_parity import main as parity
+
+        parity([str(args.confluent), "--budget", "0.05"])
+        print()
     n = args.events
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
