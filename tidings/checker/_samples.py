@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+from tidings.checker._shapes import resolve_local_ref, tuple_parts
+
 _FORMATS: dict[str, str] = {
     "uuid": str(uuid.UUID(int=1)),
     "date-time": "2024-01-01T00:00:00Z",
@@ -78,18 +80,8 @@ class Sampler:
     @staticmethod
     def pointer(root: Any, ref: str) -> Any:
         """The subschema a local `$ref` names, or True when it is not local or not found."""
-        if not ref.startswith("#"):
-            return True
-        node = root
-        for part in [p for p in ref[1:].split("/") if p]:
-            part = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                return True
-        return node
+        found = resolve_local_ref(root, ref)
+        return True if found is None else found
 
     def deref(self, s: Any, root: Any | None = None) -> Any:
         """`s` with its `$ref` chain resolved (sibling keywords kept), and `allOf` folded."""
@@ -305,12 +297,7 @@ class Sampler:
         return out
 
     def _array(self, s: dict[str, Any], root: Any | None, depth: int, full: bool) -> Any:
-        if isinstance(s.get("prefixItems"), list):
-            pre, rest = s["prefixItems"], s.get("items", True)
-        elif isinstance(s.get("items"), list):
-            pre, rest = s["items"], s.get("additionalItems", True)
-        else:
-            pre, rest = [], s.get("items", True)
+        pre, rest = tuple_parts(s)
         lo = s.get("minItems", 0) if isinstance(s.get("minItems"), int) else 0
         mc = s.get("minContains", 1) if "contains" in s else 0
         out: list[Any] = []
@@ -404,12 +391,7 @@ class Sampler:
         return out
 
     def _random_array(self, s: dict[str, Any], rng: random.Random, depth: int) -> Any:
-        if isinstance(s.get("prefixItems"), list):
-            pre, rest = s["prefixItems"], s.get("items", True)
-        elif isinstance(s.get("items"), list):
-            pre, rest = s["items"], s.get("additionalItems", True)
-        else:
-            pre, rest = [], s.get("items", True)
+        pre, rest = tuple_parts(s)
         lo = s.get("minItems", 0) if isinstance(s.get("minItems"), int) else 0
         hi = s.get("maxItems", lo + 4) if isinstance(s.get("maxItems"), int) else lo + 4
         n = rng.randint(lo, max(lo, min(hi, lo + 4)))
@@ -439,12 +421,7 @@ def _sub_item(sampler: Sampler, s: Any, index: int) -> Any:
     s = sampler.deref(s)
     if not isinstance(s, dict):
         return True
-    if isinstance(s.get("prefixItems"), list):
-        pre, rest = s["prefixItems"], s.get("items", True)
-    elif isinstance(s.get("items"), list):
-        pre, rest = s["items"], s.get("additionalItems", True)
-    else:
-        pre, rest = [], s.get("items", True)
+    pre, rest = tuple_parts(s)
     return pre[index] if index < len(pre) else rest
 
 

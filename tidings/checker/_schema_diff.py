@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from tidings.checker import _rules as R
 from tidings.checker._rules import Rule
+from tidings.checker._shapes import resolve_local_ref
 
 Policy = Literal["lenient", "strict", "confluent"]
 """``lenient`` (default: producers send declared fields, consumers ignore unknown ones),
@@ -212,7 +213,7 @@ class _Differ:
             hops += 1
             ref = s["$ref"]
             ref_name = ref
-            target = _resolve_pointer(root, ref)
+            target = resolve_local_ref(root, ref)
             if target is None:
                 return {k: v for k, v in s.items() if k != "$ref"}, ref_name
             rest = {k: v for k, v in s.items() if k != "$ref"}
@@ -891,7 +892,7 @@ def _merge_all_of(s: dict[str, Any], root: Any) -> dict[str, Any]:
         hops = 0
         while isinstance(b, dict) and isinstance(b.get("$ref"), str) and hops < 64:
             hops += 1
-            target = _resolve_pointer(root, b["$ref"])
+            target = resolve_local_ref(root, b["$ref"])
             if not isinstance(target, dict):
                 return s
             rest = {k: v for k, v in b.items() if k != "$ref"}
@@ -917,24 +918,6 @@ def _merge_all_of(s: dict[str, Any], root: Any) -> dict[str, Any]:
             elif _canon(merged[key]) != _canon(value):
                 return s
     return merged
-
-
-def _resolve_pointer(root: Any, ref: str) -> Any:
-    if not ref.startswith("#"):
-        return None
-    node = root
-    frag = ref[1:]
-    if not frag:
-        return node
-    for part in frag.lstrip("/").split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
 
 
 def _search(pattern: str, name: str) -> bool:

@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from tidings.checker._samples import Sampler, json_type
+from tidings.checker._shapes import tuple_parts
 
 _DRAFT_2020 = "https://json-schema.org/draft/2020-12/schema"
 
@@ -209,12 +210,7 @@ def _prefix_len(s: Any) -> int:
 def _item(s: Any, index: int, root: Any, sampler: Sampler) -> Any:
     if not isinstance(s, dict):
         return s
-    if isinstance(s.get("prefixItems"), list):
-        pre, rest = s["prefixItems"], s.get("items", s.get("unevaluatedItems", True))
-    elif isinstance(s.get("items"), list):
-        pre, rest = s["items"], s.get("additionalItems", True)
-    else:
-        pre, rest = [], s.get("items", True)
+    pre, rest = tuple_parts(s)
     return sampler.deref(pre[index] if index < len(pre) else rest, root)
 
 
@@ -239,27 +235,24 @@ def _constructed(writer: Any, reader: Any, pointer: str | None, sampler: Sampler
             if built is not Sampler.NOTHING:
                 yield built
     values: list[Any] = []
-    for value in _distinct(_probes(w, r, sampler)):
-        values.append(value)
-        built = sampler.place(writer, base, path, value)
-        if built is not Sampler.NOTHING:
-            yield built
-    if path:
-        gone = sampler.without(base, path)
-        if gone is not Sampler.NOTHING:
-            yield gone
-    for other in sampler.bases(writer):
-        if other == base:
-            continue
-        for value in values:
-            built = sampler.place(writer, other, path, value)
+
+    def around(doc: Any, fresh: bool) -> Iterator[Any]:
+        for value in _distinct(_probes(w, r, sampler)) if fresh else iter(values):
+            if fresh:
+                values.append(value)
+            built = sampler.place(writer, doc, path, value)
             if built is not Sampler.NOTHING:
                 yield built
         if path:
-            gone = sampler.without(other, path)
+            gone = sampler.without(doc, path)
             if gone is not Sampler.NOTHING:
                 yield gone
-        yield other
+
+    yield from around(base, True)
+    for other in sampler.bases(writer):
+        if other != base:
+            yield from around(other, False)
+            yield other
     yield base
 
 
