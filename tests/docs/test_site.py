@@ -65,3 +65,14 @@ def test_the_python_api_page_documents_the_public_runtime(site: Path) -> None:
     page = _text(site / "reference" / "python-api" / "index.html")
     assert [n for n in tidings.runtime.__all__ if n not in page] == []
     assert "EventBus" in page and "publish" in page
+
+
+def test_every_page_is_in_the_navigation(site: Path) -> None:
+    """A page put in docs/ (by hand, or generated) is reachable from the navigation: listed in
+    docs/.nav.yml, or picked up by its section's folder pattern."""
+    home = (site / "index.html").read_text(encoding="utf-8")
+    nav = home[home.index("md-nav--primary"):home.index("md-sidebar--secondary")]
+    linked = {href.split("#")[0].strip("./").rstrip("/") for href in re.findall(r'href="([^"]+)"', nav)}
+    pages = [p.relative_to(site).parent.as_posix() for p in site.rglob("index.html")]
+    missing = [p for p in pages if p not in (".", "404", "search") and p not in linked]
+    assert sorted(missing) == []
