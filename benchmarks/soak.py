@@ -21,7 +21,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -180,10 +179,13 @@ def parent(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="tidings-soak-"))
     disk = work / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={args.disk_size}", "tmpfs", str(disk)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={args.disk_size}", "tmpfs", str(disk)],
+        capture_output=True, text=True,
+    )
     if mounted.returncode != 0:
-        print(f"soak: cannot mount a tmpfs at {disk} ({mounted.stderr.strip()}); run as root", file=sys.stderr)
+        print(f"soak: cannot mount a tmpfs at {disk} ({mounted.stderr.strip()}); run as root",
+              file=sys.stderr)
         return 2
     db = disk / "events.db"
     accepted_log = work / "accepted.log"
@@ -214,10 +216,11 @@ def parent(args: argparse.Namespace) -> int:
         # Phase 2 (the restart): the other half, through a write lock and a full disk.
         proc = _start(args, work, half, args.messages - half, args.seed + 1)
         base = _lines(accepted_log)
-        if _wait_for(lambda: _lines(accepted_log) >= base + (args.messages - half) // 5, proc, args.phase_timeout):
+        second = args.messages - half
+        if _wait_for(lambda: _lines(accepted_log) >= base + second // 5, proc, args.phase_timeout):
             events.append(f"write lock held {args.lock_seconds}s by another process")
             _hold_lock(db, args.lock_seconds)
-        if _wait_for(lambda: _lines(accepted_log) >= base + (args.messages - half) // 2, proc, args.phase_timeout):
+        if _wait_for(lambda: _lines(accepted_log) >= base + second // 2, proc, args.phase_timeout):
             with sqlite3.connect(db, timeout=30) as conn:  # an empty WAL: every write needs space
                 conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             filler = _fill(disk)
@@ -240,7 +243,7 @@ def parent(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace, work: Path, db: Path, events: list[str], published: Counter[str],
             exits: list[int], seconds: float) -> int:
-    accepted = {line.strip() for line in open(work / "accepted.log") if line.strip()}
+    accepted = set((work / "accepted.log").read_text().split())
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     stored = {r[0] for r in conn.execute("SELECT id FROM messages")}
     statuses = Counter(r[0] for r in conn.execute("SELECT status FROM deliveries"))
@@ -248,7 +251,7 @@ def _report(args: argparse.Namespace, work: Path, db: Path, events: list[str], p
     conn.close()
     runs: Counter[tuple[str, str]] = Counter()
     outcomes: Counter[str] = Counter()
-    for line in open(work / "runs.log", errors="replace"):
+    for line in (work / "runs.log").read_text(errors="replace").splitlines():
         parts = line.split()
         if len(parts) == 3:
             outcomes[parts[2]] += 1
