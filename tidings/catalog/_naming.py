@@ -121,8 +121,8 @@ def _script(char: str) -> str:
 
 def _mixed_scripts(name: str) -> tuple[str, str] | None:
     """Two scripts `name`'s letters mix (a homoglyph such as a Cyrillic letter a in 'amount'), or None."""
-    if name.isascii():
-        return None
+    if name.isascii() or not name.isidentifier():
+        return None  # only a name that reads as a Python name can pass for another one
     scripts = {_script(char): char for char in name if char.isalpha()}
     if len(scripts) < 2 or any(set(scripts) <= family for family in _SCRIPT_FAMILIES):
         return None
@@ -134,7 +134,8 @@ def property_name_problems(names: list[str]) -> list[tuple[str, str]]:
     """(name, why) for each property name of one `properties` mapping that generated code
     cannot keep apart from the others: names that become one Python attribute under Unicode
     NFKC normalization (Python normalizes identifiers so: `ﬁeld` is `field`), and names that
-    mix scripts (Cyrillic U+0430 among Latin letters looks like 'amount' and is not)."""
+    read as Python names and mix scripts (Cyrillic U+0430 among Latin letters looks like
+    'amount' and is not)."""
     problems: list[tuple[str, str]] = []
     seen: dict[str, str] = {}
     for name in names:

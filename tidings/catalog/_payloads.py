@@ -144,6 +144,15 @@ def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> li
         if isinstance(properties, dict) and not all(map(str.isascii, properties)):
             for name, problem in property_name_problems(list(properties)):
                 add((*parts, "properties", name), problem, key=True)
+        enum = sub.get("enum")
+        if isinstance(enum, list) and any(isinstance(v, float) for v in enum):
+            index, value = next((i, v) for i, v in enumerate(enum) if isinstance(v, float))
+            add(
+                (*parts, "enum", index),
+                f"{_show(value)} in `enum` is a float: Python's Literal holds no floats, so the"
+                " generated model would accept any number; list integers (2, not 2.0) or"
+                " strings, or give the range with `minimum`/`maximum` and `type: number`",
+            )
         fmt = sub.get("format")
         if isinstance(fmt, str) and fmt not in _FORMATS:
             add(

@@ -1,5 +1,5 @@
-"""Payload property names that Python cannot keep apart (one name under Unicode NFKC) or that
-pass for another (mixed scripts) are catalog errors with file:line:col, not silent merges."""
+"""Catalog names and values the generated code cannot keep exact: property names that are one
+name under Unicode NFKC or mix scripts, and floats in an enum, are catalog errors (file:line:col)."""
 
 from __future__ import annotations
 
@@ -42,3 +42,17 @@ def test_names_python_cannot_keep_apart_are_catalog_errors(names: tuple[str, ...
 ])
 def test_names_in_one_script_and_distinct_pass(names: tuple[str, ...]) -> None:
     load_catalog_texts(catalog(*names))
+
+
+@pytest.mark.parametrize(("values", "index"), [("[1, 2.5]", 1), ("[2.0, 'x']", 0), ("[1.5]", 0)])
+def test_a_float_in_an_enum_is_a_catalog_error(values: str, index: int) -> None:
+    # Literal holds no floats: the generated model had `Literal[1] | float`, taking any number.
+    texts = {"c.yaml": HEAD + "events:\n  paid:\n    producers: [core]\n    payload:\n"
+             f"      type: object\n      properties:\n        a: {{enum: {values}}}\n"}
+    with pytest.raises(CatalogError, match=rf"/properties/a/enum/{index}: .* in `enum` is a float:"):
+        load_catalog_texts(texts)
+
+
+def test_integer_and_text_enums_pass() -> None:
+    load_catalog_texts({"c.yaml": HEAD + "events:\n  paid:\n    producers: [core]\n    payload:\n"
+                        "      type: object\n      properties:\n        a: {enum: [1, 2, 'x', null]}\n"})
