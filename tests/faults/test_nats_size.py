@@ -4,9 +4,11 @@ at publish, and a publish that never left leaves no "Future exception was never 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import anyio
@@ -41,17 +43,26 @@ async def server_max_payload() -> int:
     return limit
 
 
-async def test_an_oversize_message_is_refused_with_the_broker_limit(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+@contextlib.asynccontextmanager
+async def nats_transport() -> AsyncIterator[tuple[NatsTransport, int]]:
+    """A connected transport on a stream of its own (deleted afterwards), and the server's limit."""
     require_service("NATS", "127.0.0.1", 4222)
     from tests.transports.conftest import delete_stream
 
     limit = await server_max_payload()
     transport = NatsTransport(NATS_URL, publish_timeout=0.3)
-    catalog = f"t{uuid.uuid4().hex[:12]}"
-    await transport.open(catalog)
+    await transport.open(f"t{uuid.uuid4().hex[:12]}")
     try:
+        yield transport, limit
+    finally:
+        await transport.close()
+        delete_stream(transport.stream_name)
+
+
+async def test_an_oversize_message_is_refused_with_the_broker_limit(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with nats_transport() as (transport, limit):
         big, small = message(limit + 1000), message(100)
         transport.check_size(small)
         with pytest.raises(MessageTooLarge, match=rf"takes at most {limit} bytes") as checked:
@@ -70,9 +81,6 @@ async def test_an_oversize_message_is_refused_with_the_broker_limit(
         near = message(headroom)
         transport.check_size(near)
         await transport.publish(near)
-    finally:
-        await transport.close()
-        delete_stream(transport.stream_name)
 
 
 async def test_a_publish_the_client_refuses_leaves_no_unretrieved_future(
@@ -80,13 +88,7 @@ async def test_a_publish_the_client_refuses_leaves_no_unretrieved_future(
 ) -> None:
     # Past our own check (the limit not known yet): nats-py's MaxPayloadError is turned into
     # MessageTooLarge and the ack future it would have left behind is cancelled.
-    require_service("NATS", "127.0.0.1", 4222)
-    from tests.transports.conftest import delete_stream
-
-    limit = await server_max_payload()
-    transport = NatsTransport(NATS_URL, publish_timeout=0.3)
-    await transport.open(f"t{uuid.uuid4().hex[:12]}")
-    try:
+    async with nats_transport() as (transport, limit):
         with caplog.at_level(logging.ERROR):
             await transport.publish(message(10))
             transport._max_payload = None  # as before the first connect
@@ -95,6 +97,3 @@ async def test_a_publish_the_client_refuses_leaves_no_unretrieved_future(
             await anyio.sleep(0.6)
             gc.collect()
         assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
-    finally:
-        await transport.close()
-        delete_stream(transport.stream_name)
