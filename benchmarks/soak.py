@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -236,9 +237,12 @@ def parent(args: argparse.Namespace) -> int:
             finish(_start(args, work, 0, 0, args.seed + 1 + restarts), args.settle_timeout + 30)
         if restarts:
             events.append(f"{restarts} more restart(s) to settle")
-        return _report(args, work, db, events, published, exits, time.monotonic() - started)
+        code = _report(args, work, db, events, published, exits, time.monotonic() - started)
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+    if code == 0 and not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return code
 
 
 def _report(args: argparse.Namespace, work: Path, db: Path, events: list[str], published: Counter[str],
@@ -271,7 +275,7 @@ def _report(args: argparse.Namespace, work: Path, db: Path, events: list[str], p
           f" {args.cancel_fraction:.0%} cancelled publishes)")
     for event in events:
         print(f"  fault: {event}")
-    print(f"  work directory (accepted ids, handler runs, bus logs): {work}")
+    print(f"  work directory (accepted ids, handler runs, bus logs; kept on failure or --keep): {work}")
     print(f"  process exits: {exits}")
     print(f"  publishes: accepted {len(accepted)}, refused with StoreError"
           f" {published['refused']}, cancelled {published['cancelled']} (counted by the processes"
@@ -304,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-restarts", type=int, default=5)
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
