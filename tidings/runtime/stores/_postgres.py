@@ -85,7 +85,9 @@ class PostgresStore(SqlStore):
     """The event log in PostgreSQL: tables `messages` and `deliveries` in `schema` (created if
     missing). Claims use `FOR UPDATE SKIP LOCKED`, so several bus processes share one database;
     a trigger NOTIFYs when a delivery becomes `pending` (a replay, or an admin's UPDATE), which
-    wakes every listening bus at once. Install with the `postgres` extra.
+    wakes every listening bus at once. Each statement waits up to `lock_timeout` seconds for a
+    lock another session holds (then the write is retried for `retry_for`, as a lost
+    connection is). Install with the `postgres` extra.
 
     `read_only=True` runs no DDL (not even CREATE SCHEMA) and reads in read-only transactions
     (`default_transaction_read_only`): a missing schema or one without an event log is a
@@ -96,7 +98,7 @@ class PostgresStore(SqlStore):
 
     def __init__(self, dsn: str, *, schema: str = "public", pool_size: int = 4,
                  connect_timeout: float = 5.0, application_name: str = "tidings",
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, lock_timeout: float = 5.0) -> None:
         super().__init__()
         if not _SCHEMA_NAME.fullmatch(schema):
             raise ValueError(f"schema must be a plain SQL identifier, got {schema!r}")
@@ -106,6 +108,7 @@ class PostgresStore(SqlStore):
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
         self.application_name = application_name
+        self.lock_timeout = lock_timeout
         self._pool: Any = None
         self._listener: Any = None
         self._listen_limiter = anyio.CapacityLimiter(1)
@@ -129,7 +132,8 @@ class PostgresStore(SqlStore):
 
     def _connect(self) -> None:
         psycopg, psycopg_pool = self._psycopg()
-        options = f"-c search_path={self.schema}"
+        options = (f"-c search_path={self.schema}"
+                   f" -c lock_timeout={max(1, round(self.lock_timeout * 1000))}")
         if self.read_only:
             options += " -c default_transaction_read_only=on"
         try:
@@ -175,10 +179,14 @@ class PostgresStore(SqlStore):
     def _uuid_text(self, column: str) -> str:
         return f"{column}::text"
 
-    def _is_transient(self, exc: BaseException) -> bool:
+    def _is_row_error(self, exc: BaseException) -> bool:
         psycopg, psycopg_pool = self._psycopg()
-        transient = (psycopg.OperationalError, psycopg_pool.PoolTimeout, psycopg.errors.SerializationFailure)
-        return isinstance(exc, transient)
+        if isinstance(exc, (StoreError, psycopg_pool.PoolTimeout)):
+            return False
+        if isinstance(exc, psycopg.Error):
+            return isinstance(exc, (psycopg.DataError, psycopg.IntegrityError,
+                                    psycopg.ProgrammingError, psycopg.NotSupportedError))
+        return True
 
     def _upgrade(self, cursor: Cursor) -> int:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('tidings_schema'))")
