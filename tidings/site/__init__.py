@@ -4,11 +4,12 @@ context and per message and a search index, in HTML (offline, no CDN) or Markdow
 
 from tidings.site._build import FORMATS, SiteFormat, SiteReport, build_site
 from tidings.site._fields import FieldRow, examples, field_rows
-from tidings.site._graph import columns_svg, overview_svg, render_svg, to_dot, to_mermaid
+from tidings.site._graph import LAYOUTS, columns_svg, overview_svg, render_svg, to_dot, to_mermaid
 from tidings.site._history import Changes, Commit, History, Step, load_changes, load_history
 
 __all__ = [
     "FORMATS",
+    "LAYOUTS",
     "Changes",
     "Commit",
     "FieldRow",

@@ -104,9 +104,11 @@ def _search_index(catalog: Catalog, ext: str) -> list[dict[str, str]]:
 
 
 def build_site(catalog: Catalog, out: Path, *, fmt: SiteFormat = "html",
-               history: History | None = None, changes: Changes | None = None) -> SiteReport:
+               history: History | None = None, changes: Changes | None = None,
+               layout: str = "columns") -> SiteReport:
     """Write the site of `catalog` into `out` (created; files of an earlier build replaced).
-    `history` adds each message's changelog, `changes` marks what changed since a ref."""
+    `history` adds each message's changelog, `changes` marks what changed since a ref; `layout`
+    (``columns`` or ``dot``) lays out the overview graph of the HTML site."""
     history = history or History(available=False)
     env = _environment(fmt)
     ext = ".html" if fmt == "html" else ".md"
@@ -125,7 +127,7 @@ def build_site(catalog: Catalog, out: Path, *, fmt: SiteFormat = "html",
         (out / rel).write_text(text, encoding="utf-8")
         written.append(rel)
 
-    graph = overview_svg(catalog, orphans) if fmt == "html" else to_mermaid(catalog, orphans)
+    graph = overview_svg(catalog, orphans, layout) if fmt == "html" else to_mermaid(catalog, orphans)
     findings = sorted((f for fs in orphans.values() for f in fs), key=lambda f: (f.rule.id, f.subject or ""))
     write(f"index{ext}", f"index{ext}.j2", root="", graph=graph, findings=findings)
     for name, ctx in sorted(catalog.contexts.items()):

@@ -56,7 +56,8 @@ def edges(message: MessageDef) -> list[Edge]:
 
 
 def _q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A Graphviz quoted string; a newline in `text` becomes a line break of the label."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def rule_ids(findings: Sequence[Finding]) -> str:
@@ -76,7 +77,7 @@ def to_dot(catalog: Catalog, orphans: Mapping[str, Sequence[Finding]], link: str
                      'color="#94a3b8";')
         for name in names:
             bad = orphans.get(f"context:{name}", ())
-            text = name + (f"\\n{rule_ids(bad)}" if bad else "")
+            text = name + (f"\n{rule_ids(bad)}" if bad else "")
             fill = "#fee2e2" if bad else "#dbeafe"
             lines.append(f"    {_ctx_id(name)} [label={_q(text)}, shape=box, style=\"rounded,filled\", "
                          f'fillcolor="{fill}", URL={_q(f"{link}contexts/{name}.html")}, '
@@ -85,7 +86,7 @@ def to_dot(catalog: Catalog, orphans: Mapping[str, Sequence[Finding]], link: str
         lines.append("  }")
     for m in catalog.messages():
         bad = orphans.get(m.name, ())
-        text = m.name + (f"\\n{rule_ids(bad)}" if bad else "")
+        text = m.name + (f"\n{rule_ids(bad)}" if bad else "")
         shape = "cds" if m.kind == "command" else "ellipse"
         fill = "#fee2e2" if bad else ("#fef3c7" if m.kind == "command" else "#dcfce7")
         style = "filled,dashed" if m.deprecated else "filled"
@@ -129,22 +130,41 @@ def columns_svg(catalog: Catalog, messages: Sequence[MessageDef],
                      if n not in catalog.contexts})
     senders = [c for c in order if any(c in m.producers for m in messages)]
     receivers = [c for c in order if any(_ctx_id(c) in {e.target for e in edges(m)} for m in messages)]
-    row, box_w, msg_w, gap = 30, 170, 260, 150
+    where = {n: g for g, names in groups(catalog).items() for n in names}
+    framed = len(set(where.values())) > 1 or any(n not in where for n in (*senders, *receivers))
+    longest = max([len(m.name) + 12 * bool(orphans.get(m.name)) for m in messages] or [10])
+    row, gap, group_gap = 30, 150, 22 if framed else 0
+    box_w = max(150, 7 * max([len(n) for n in (*senders, *receivers)] or [10]) + 40)
+    msg_w = max(200, int(7.2 * longest) + 30)
     width = 2 * box_w + msg_w + 2 * gap + 40
-    height = max(len(messages), len(senders), len(receivers), 1) * row + 30
     lx, mx, rx = 20, 20 + box_w + gap, 20 + box_w + 2 * gap + msg_w
 
-    def ys(count: int) -> list[float]:
-        top = 15 + (height - 30 - count * row) / 2 + row / 2
-        return [top + i * row for i in range(count)]
+    def offsets(names: Sequence[str], grouped: bool) -> list[float]:
+        out, y, last = [], 0.0, None
+        for n in names:
+            group = where.get(n, "not declared")
+            if grouped and last is not None and group != last:
+                y += group_gap
+            out.append(y)
+            y += row
+            last = group
+        return out
+
+    columns = [offsets(senders, True), offsets([m.name for m in messages], False), offsets(receivers, True)]
+    tallest = max([c[-1] for c in columns if c] or [0.0])
+    height = tallest + row + 30
+
+    def place(column: list[float]) -> list[float]:
+        shift = 15 + row / 2 + (tallest - (column[-1] if column else 0.0)) / 2
+        return [shift + y for y in column]
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="flow columns" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="message flow">',
              '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
              'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#94a3b8"/></marker></defs>']
-    left = dict(zip(senders, ys(len(senders)), strict=True))
-    right = dict(zip(receivers, ys(len(receivers)), strict=True))
-    mids = dict(zip([m.name for m in messages], ys(len(messages)), strict=True))
+    left = dict(zip(senders, place(columns[0]), strict=True))
+    right = dict(zip(receivers, place(columns[2]), strict=True))
+    mids = dict(zip([m.name for m in messages], place(columns[1]), strict=True))
     for m in messages:
         y = mids[m.name]
         for p in m.producers:
@@ -168,6 +188,15 @@ def columns_svg(catalog: Catalog, messages: Sequence[MessageDef],
                 f'<text x="{x + box_w / 2}" y="{y + 4}" text-anchor="middle">{html.escape(label)}'
                 f"</text></g></a>")
 
+    for x, side in ((lx, left), (rx, right)):
+        for group in dict.fromkeys(where.get(n, "not declared") for n in side):
+            ys_ = [y for n, y in side.items() if where.get(n, "not declared") == group]
+            if not framed:
+                continue  # everything runs in one process: no frame needed
+            label = "in-process" if group == LOCAL_GROUP else group
+            parts.append(f'<g class="group"><rect x="{x - 8}" y="{min(ys_) - 24}" width="{box_w + 16}" '
+                         f'height="{max(ys_) - min(ys_) + 40}" rx="8"/><text x="{x - 4}" '
+                         f'y="{min(ys_) - 14}">{html.escape(label)}</text></g>')
     parts += [context_box(lx, y, n, "send") for n, y in left.items()]
     parts += [context_box(rx, y, n, "receive") for n, y in right.items()]
     for m in messages:
@@ -183,10 +212,14 @@ def columns_svg(catalog: Catalog, messages: Sequence[MessageDef],
     return "".join(parts)
 
 
-def overview_svg(catalog: Catalog, orphans: Mapping[str, Sequence[Finding]]) -> str:
-    """The overview graph: Graphviz when the catalog is small enough and `dot` is installed,
-    else the column layout."""
-    if len(catalog.messages()) <= DOT_LIMIT and shutil.which("dot") is not None:
+LAYOUTS = ("columns", "dot")
+"""How the overview is laid out: ``columns`` here (producers, messages, receivers), ``dot`` by
+Graphviz (for catalogs up to `DOT_LIMIT` messages; larger ones fall back to columns)."""
+
+
+def overview_svg(catalog: Catalog, orphans: Mapping[str, Sequence[Finding]], layout: str = "columns") -> str:
+    """The overview graph as inline SVG, laid out as `layout` says."""
+    if layout == "dot" and len(catalog.messages()) <= DOT_LIMIT:
         return render_svg(to_dot(catalog, orphans))
     return columns_svg(catalog, catalog.messages(), orphans)
 
