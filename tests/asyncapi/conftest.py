@@ -25,7 +25,8 @@ def asyncapi_parser(tmp_path_factory: pytest.TempPathFactory) -> Callable[[list[
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"CI requires {reason}", pytrace=False)
         pytest.skip(reason)
-    folder = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tidings-tests" / "asyncapi-parser"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    folder = cache / "tidings-tests" / "asyncapi-parser"
     if not (folder / "node_modules" / "@asyncapi" / "parser").is_dir():
         folder.mkdir(parents=True, exist_ok=True)
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(folder), PARSER],

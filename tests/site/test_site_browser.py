@@ -4,7 +4,6 @@ page render SVG nodes, search finds a message, and no link inside the site is br
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser

@@ -206,7 +206,9 @@ def _reachable(defs: dict[str, Any], roots: list[str]) -> set[str]:
     return seen
 
 
-def export_asyncapi(catalog: Catalog, *, version: str = "3.0.0", info_version: str = "1.0.0") -> dict[str, Any]:
+def export_asyncapi(
+    catalog: Catalog, *, version: str = "3.0.0", info_version: str = "1.0.0"
+) -> dict[str, Any]:
     """The whole catalog as one AsyncAPI document (a plain JSON-ready dict, keys in a fixed
     order, so that dumping it is deterministic). ValueError for a version not in
     `ASYNCAPI_VERSIONS`."""

@@ -203,7 +203,7 @@ def import_asyncapi(doc: Any) -> ImportResult:
                             "AsyncAPI 2.6 or 3.0")
     major = int(spec.split(".")[0])
     reader = _Reader(doc)
-    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    info: dict[str, Any] = doc["info"] if isinstance(doc.get("info"), dict) else {}
     ours = isinstance(doc.get("x-tidings-catalog"), str)
     title = str(info.get("title") or "catalog")
     name = doc["x-tidings-catalog"] if ours else _module_name(title, "catalog")
@@ -268,7 +268,8 @@ def import_asyncapi(doc: Any) -> ImportResult:
             reader.warn(f"{at}/correlationId", "tidings carries its own correlation id "
                         "(header Tidings-Correlation-Id); this one is not kept")
         headers = body.get("headers")
-        if headers is not None and not (ours and headers == {"$ref": f"#/components/schemas/{_TIDINGS_HEADERS}"}):
+        own = {"$ref": f"#/components/schemas/{_TIDINGS_HEADERS}"}
+        if headers is not None and not (ours and headers == own):
             reader.warn(f"{at}/headers", "message headers are not part of a tidings payload; "
                         "left out")
         messages[msg_name] = _Msg(msg_name, kind, out, pointer=at)
@@ -301,9 +302,10 @@ def import_asyncapi(doc: Any) -> ImportResult:
                 context = str(op.get("x-tidings-context") or app)
                 raw = op.get("message")
                 raw, raw_where = reader.deref(raw, f"{op_where}/message")
-                items = raw.get("oneOf") if isinstance(raw, dict) and "oneOf" in raw else [raw]
+                one_of = raw.get("oneOf") if isinstance(raw, dict) else None
+                items: list[Any] = one_of if isinstance(one_of, list) else [raw]
                 for i, item in enumerate(items):
-                    item_where = f"{raw_where}/oneOf/{i}" if len(items) > 1 or "oneOf" in raw else raw_where
+                    item_where = f"{raw_where}/oneOf/{i}" if one_of is not None else raw_where
                     key = str(op.get("operationId") or ch_key) if len(items) == 1 else f"{ch_key}{i}"
                     msg = message(item, item_where, _message_name(key))
                     # 2.x: `subscribe` means the application sends, `publish` that it receives
@@ -319,7 +321,7 @@ def import_asyncapi(doc: Any) -> ImportResult:
                 raise AsyncAPIError(f"{where}/action: an operation's action is send or receive")
             reader.not_expressed(op, where)
             context = str(op.get("x-tidings-context") or app)
-            channel, ch_where = reader.deref(op.get("channel"), f"{where}/channel")
+            channel, _ = reader.deref(op.get("channel"), f"{where}/channel")
             raws = op.get("messages")
             if raws is None:
                 raws = list((channel.get("messages") or {}).values()) if isinstance(channel, dict) else []

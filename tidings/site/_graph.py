@@ -49,7 +49,8 @@ def edges(message: MessageDef) -> list[Edge]:
     """The edges of one message: its producers into it, it into its consumers or handler."""
     send = "sends" if message.kind == "command" else "emits"
     out = [Edge(_ctx_id(p), _msg_id(message.name), send) for p in message.producers]
-    receivers = [message.handler] if message.kind == "command" and message.handler else list(message.consumers)
+    receivers = ([message.handler] if message.kind == "command" and message.handler
+                 else list(message.consumers))
     receive = "handles" if message.kind == "command" else "consumes"
     out += [Edge(_msg_id(message.name), _ctx_id(c), receive) for c in receivers]
     return out

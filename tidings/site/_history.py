@@ -68,7 +68,7 @@ def _commits(catalog_dir: Path) -> dict[str, Commit] | None:
         return None
     out: dict[str, Commit] = {}
     for line in done.stdout.splitlines():
-        sha, date, subject = (line.split("\t", 2) + ["", ""])[:3]
+        sha, date, subject = [*line.split("\t", 2), "", ""][:3]
         out[sha[:10]] = Commit(sha[:10], date, subject)
     return out
 
@@ -80,8 +80,9 @@ def _steps(name: str, chain: Sequence[tuple[Commit | None, Catalog]]) -> list[St
             message = catalog.message(name)
         except KeyError:
             continue
-        if seen and seen[-1][1].fingerprint == message.fingerprint and seen[-1][1].version == message.version \
-                and seen[-1][1].kind == message.kind:
+        last = seen[-1][1] if seen else None
+        if last is not None and (last.fingerprint, last.version, last.kind) == (
+                message.fingerprint, message.version, message.kind):
             seen[-1] = (commit, message) if seen[-1][0] is None else seen[-1]
             continue
         seen.append((commit, message))
