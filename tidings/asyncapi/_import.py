@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tidings.catalog import Compatibility
+from tidings.catalog import Compatibility, model_name
 
 _TIDINGS_HEADERS = "TidingsHeaders"
 _JSON_FORMATS = re.compile(
@@ -198,7 +198,7 @@ def import_asyncapi(doc: Any) -> ImportResult:
     if not isinstance(doc, dict) or not isinstance(doc.get("asyncapi"), str):
         raise AsyncAPIError("/asyncapi: not an AsyncAPI document (no `asyncapi` version field)")
     spec = doc["asyncapi"]
-    if not re.match(r"^(2\.[0-6]|3\.0)\.[0-9]+$", spec):
+    if not re.match(r"^(2\.[0-6]|3\.[01])\.[0-9]+$", spec):
         raise AsyncAPIError(f"/asyncapi: version {spec!r} is not read; convert the document to "
                             "AsyncAPI 2.6 or 3.0")
     major = int(spec.split(".")[0])
@@ -377,9 +377,30 @@ def import_asyncapi(doc: Any) -> ImportResult:
     if commands:
         catalog["commands"] = commands
     defs = {k: v for k, v in sorted(reader.defs.items()) if k != _TIDINGS_HEADERS}
+    taken = {model_name(m) for m in messages}
+    for old in [k for k in defs if model_name(k) in taken]:
+        new = old + "Schema"
+        while new in defs or model_name(new) in taken:
+            new += "_"
+        reader.warn(_ptr("components", "schemas", old), f"schema {old!r} has the Python name of a "
+                    f"message; imported as {new!r}")
+        defs[new] = defs.pop(old)
+        catalog = _rename_ref(catalog, old, new)
+        defs = _rename_ref(defs, old, new)
     if defs:
-        catalog["$defs"] = defs
+        catalog["$defs"] = dict(sorted(defs.items()))
     return ImportResult(copy.deepcopy(catalog), reader.warnings)
+
+
+def _rename_ref(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, dict):
+        out = {k: _rename_ref(v, old, new) for k, v in value.items()}
+        if out.get("$ref") == f"#/$defs/{old}":
+            out["$ref"] = f"#/$defs/{new}"
+        return out
+    if isinstance(value, list):
+        return [_rename_ref(v, old, new) for v in value]
+    return value
 
 
 def _check_address(reader: _Reader, doc: dict[str, Any], channel: dict[str, Any], where: str,
