@@ -42,7 +42,7 @@ def test_example_and_per_context_documents_are_valid(asyncapi_parser: Parse, tmp
 def test_random_catalogs_are_valid(asyncapi_parser: Parse, tmp_path: Path) -> None:
     files: list[Path] = []
 
-    @settings(max_examples=25, deadline=None, phases=[Phase.generate],
+    @settings(max_examples=10, deadline=None, phases=[Phase.generate],
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(data=catalog_data(), as_json=st.booleans())
     def collect(data: dict[str, Any], as_json: bool) -> None:
@@ -51,14 +51,14 @@ def test_random_catalogs_are_valid(asyncapi_parser: Parse, tmp_path: Path) -> No
         files.append(path)
 
     collect()
-    assert len(files) == 25
+    assert len(files) == 10
     _clean(asyncapi_parser(files))  # one node process for all: the parser takes seconds to start
 
 
 def test_large_catalog_is_valid(asyncapi_parser: Parse, tmp_path: Path) -> None:
-    catalog = big_catalog(tmp_path / "big", 1000)
+    catalog = big_catalog(tmp_path / "big", 300)  # the parser takes minutes on 1,000 here
     doc = export_asyncapi(catalog)
-    assert len(doc["channels"]) == 1000
+    assert len(doc["channels"]) == 300
     path = tmp_path / "big.json"
     path.write_text(json.dumps(doc))
     _clean(asyncapi_parser([path]))
