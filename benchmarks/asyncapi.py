@@ -20,8 +20,7 @@ from typing import Any
 
 import yaml
 
-from tidings.asyncapi import export_asyncapi, import_asyncapi
-from tidings.asyncapi._cli import dump_document
+from tidings.asyncapi import dump_document, export_asyncapi, import_asyncapi
 from tidings.catalog import load_catalog
 
 HERE = Path(__file__).resolve().parent

@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 
 from tests.asyncapi._catalogs import catalog_data, load_data
 from tests.site._big import big_catalog
-from tidings.asyncapi import export_asyncapi, export_asyncapi_per_context
-from tidings.asyncapi._cli import dump_document
+from tidings.asyncapi import dump_document, export_asyncapi, export_asyncapi_per_context
 from tidings.catalog import load_catalog
 
 ROOT = Path(__file__).resolve().parents[2]

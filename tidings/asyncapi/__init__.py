@@ -9,12 +9,14 @@ from tidings.asyncapi._export import (
     export_asyncapi_per_context,
 )
 from tidings.asyncapi._import import AsyncAPIError, ImportResult, import_asyncapi
+from tidings.asyncapi._text import dump_document
 
 __all__ = [
     "ASYNCAPI_VERSIONS",
     "CORRELATION_HEADER",
     "AsyncAPIError",
     "ImportResult",
+    "dump_document",
     "export_asyncapi",
     "export_asyncapi_per_context",
     "import_asyncapi",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,30 +9,11 @@ import click
 import yaml
 
 from tidings._errors import UserError
+from tidings._project import load_project_catalog
 from tidings.asyncapi._export import ASYNCAPI_VERSIONS, export_asyncapi, export_asyncapi_per_context
 from tidings.asyncapi._import import AsyncAPIError, import_asyncapi
-from tidings.catalog import Catalog, CatalogError, load_catalog
-from tidings.checker import resolve_settings
-
-
-def load_project_catalog(catalog: str | None) -> tuple[Path, Catalog]:
-    """The catalog directory (flag, then `schemas` in [tool.tidings], then TIDINGS_SCHEMAS, then
-    schemas/) and the catalog loaded from it; `UserError` when it does not load."""
-    directory = resolve_settings({"schemas": catalog}).schemas
-    if not directory.exists():
-        raise UserError(f"{directory}: no such catalog directory; pass --catalog DIR")
-    try:
-        return directory, load_catalog(directory)
-    except CatalogError as exc:
-        raise UserError(str(exc)) from None
-
-
-def dump_document(doc: dict[str, Any], as_json: bool) -> str:
-    """`doc` as YAML (keys in document order) or JSON; the same document gives the same text."""
-    if as_json:
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return str(yaml.dump(doc, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100))
+from tidings.asyncapi._text import dump_document
+from tidings.catalog import CatalogError, load_catalog
 
 
 def _write(path: Path, text: str) -> None:

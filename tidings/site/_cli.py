@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from tidings.asyncapi._cli import load_project_catalog
+from tidings._project import load_project_catalog
 from tidings.site._build import FORMATS, build_site
 from tidings.site._graph import LAYOUTS
 from tidings.site._history import History, load_changes, load_history
