@@ -31,7 +31,8 @@ def test_asyncapi_2_6_document(tmp_path: Path) -> None:
     assert dropped.producers == ("parcel_lockers",) and dropped.distributed
     assert dropped.description == "A courier dropped a parcel into a locker."
     assert dropped.resolved_payload["properties"]["parcel"] == {"$ref": "#/$defs/Parcel"}
-    assert dropped.resolved_payload["$defs"]["Parcel"]["properties"]["id"]["description"] == "Tracking number."
+    parcel = dropped.resolved_payload["$defs"]["Parcel"]
+    assert parcel["properties"]["id"]["description"] == "Tracking number."
     # `publish` in 2.x: the application receives; the command marker makes it a command
     door = catalog.commands["openDoor"]
     assert door.handler == "parcel_lockers" and door.producers == ()
@@ -82,8 +83,10 @@ def test_existing_catalog_is_not_overwritten(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("openapi: 3.1.0\n", "/asyncapi: not an AsyncAPI document (no `asyncapi` version field)"),
-    ("asyncapi: 1.2.0\n", "/asyncapi: version '1.2.0' is not read; convert the document to AsyncAPI 2.6 or 3.0"),
-    ("asyncapi: 3.0.0\ninfo: {title: x, version: '1'}\nchannels:\n  a:\n    messages:\n      m: {$ref: '#/components/messages/nope'}\n",
+    ("asyncapi: 1.2.0\n",
+     "/asyncapi: version '1.2.0' is not read; convert the document to AsyncAPI 2.6 or 3.0"),
+    ("asyncapi: 3.0.0\ninfo: {title: x, version: '1'}\nchannels:\n  a:\n    messages:\n"
+     "      m: {$ref: '#/components/messages/nope'}\n",
      "/channels/a/messages/m: $ref '#/components/messages/nope' points at nothing; fix the reference"),
     ("asyncapi: [\n", "doc.yaml:2:1: did not find expected node content; fix the document"),
 ])
@@ -99,7 +102,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, text: str, expected: s
 def test_unknown_file_is_exit_2(tmp_path: Path) -> None:
     done = _run("import", "asyncapi", "missing.yaml", cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == "error: missing.yaml: cannot read it (No such file or directory); pass an AsyncAPI file"
+    assert done.stderr.strip() == (
+        "error: missing.yaml: cannot read it (No such file or directory); pass an AsyncAPI file")
 
 
 def test_import_api_rejects_non_documents() -> None:
