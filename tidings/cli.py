@@ -20,6 +20,7 @@ _COMMANDS = {
     "export": "tidings.asyncapi._cli:export_group",
     "generate": "tidings.generator._cli:generate_command",
     "import": "tidings.asyncapi._cli:import_group",
+    "init": "tidings.scaffold._cli:init_command",
     "log": "tidings._log_cli:log_command",
     "replay": "tidings._log_cli:replay_command",
     "schema": "tidings.catalog._cli:schema_command",
