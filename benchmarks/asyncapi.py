@@ -13,9 +13,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
@@ -27,13 +26,12 @@ HERE = Path(__file__).resolve().parent
 GOAL_SECONDS = 1.0
 
 
-def best(fn: Callable[[], Any], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def _module(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> None:
@@ -41,10 +39,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    spec = importlib.util.spec_from_file_location("_bench_check", HERE / "check.py")
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _module("check")
+    best = _module("catalog").best  # one timing helper for the benchmarks
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "schemas").mkdir()
