@@ -15,8 +15,11 @@ from tidings._errors import UserError
 _COMMANDS = {
     "check": "tidings.checker._cli:check",
     "db": "tidings._log_cli:db_group",
+    "docs": "tidings.site._cli:docs_command",
     "emit": "tidings._log_cli:emit_command",
+    "export": "tidings.asyncapi._cli:export_group",
     "generate": "tidings.generator._cli:generate_command",
+    "import": "tidings.asyncapi._cli:import_group",
     "init": "tidings.scaffold._cli:init_command",
     "log": "tidings._log_cli:log_command",
     "replay": "tidings._log_cli:replay_command",
