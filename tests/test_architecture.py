@@ -49,6 +49,8 @@ ALLOWED_PRIVATE: dict[tuple[str, str], str] = {
         "the SQL stores' shared batch record",
     ("tidings.runtime.stores._postgres", "self._due_clause"): "SqlStore's claim helper",
     ("tidings.runtime.stores._sqlite", "self._due_clause"): "SqlStore's claim helper",
+    ("tidings.runtime.stores._postgres", "self._refuse_write"): "SqlStore's read-only guard",
+    ("tidings.runtime.stores._sqlite", "self._refuse_write"): "SqlStore's read-only guard",
 }
 
 
