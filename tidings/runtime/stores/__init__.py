@@ -19,6 +19,7 @@ from tidings.runtime.stores._base import (
 )
 from tidings.runtime.stores._memory import MemoryStore
 from tidings.runtime.stores._postgres import PostgresStore
+from tidings.runtime.stores._queries import LogReader, MessageFilter, Problem, error_type
 from tidings.runtime.stores._sql import StoreError
 from tidings.runtime.stores._sqlite import SQLiteStore
 
@@ -47,13 +48,17 @@ __all__ = [
     "Claim",
     "Delivery",
     "LogEntry",
+    "LogReader",
     "MemoryStore",
+    "MessageFilter",
     "Outcome",
     "PostgresStore",
+    "Problem",
     "SQLiteStore",
     "Status",
     "Store",
     "StoreError",
     "StoredMessage",
+    "error_type",
     "open_store",
 ]

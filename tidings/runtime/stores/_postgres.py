@@ -60,6 +60,20 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 
+
+_BROWSE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS deliveries_status_message ON deliveries (status, message_id)",
+    "CREATE INDEX IF NOT EXISTS messages_name_id ON messages (name, id)",
+)
+"""What browsing the log (`LogReader`: pages by status or name, newest first) needs."""
+
+
+def _browse_indexes(cursor: Cursor) -> None:
+    """Create the indexes for browsing the log when missing (idempotent; every open runs it)."""
+    for statement in _BROWSE_INDEXES:
+        cursor.execute(statement)
+
+
 def _plain(values: Sequence[object]) -> str:
     """A PostgreSQL array literal of values whose text needs no quoting (uuids, numbers, words)."""
     return "{" + ",".join(["NULL" if v is None else str(v) for v in values]) + "}"
@@ -170,6 +184,7 @@ class PostgresStore(SqlStore):
             for statement in _MIGRATIONS[version]:
                 cursor.execute(statement)
             cursor.execute("INSERT INTO tidings_schema (version) VALUES (%s)", (version,))
+        _browse_indexes(cursor)
         return SCHEMA_VERSION
 
     def _sql(self, text: str) -> str:
