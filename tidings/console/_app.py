@@ -387,7 +387,7 @@ def create_app(config: ConsoleConfig, logs: list[Log]) -> Starlette:
     schemas = SchemaGenerator({"openapi": "3.0.0", "info": {"title": "tidings console", "version": "1"}})
 
     async def openapi(request: Request) -> Response:
-        return schemas.OpenAPIResponse(request=request)
+        return JSONResponse(schemas.get_schema(routes=request.app.routes))
 
     routes = [
         Route("/", messages),
