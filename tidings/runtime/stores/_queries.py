@@ -177,11 +177,11 @@ class LogReader:
             None if row[6] is None else self._uuid(row[6]), row[7],
         )
 
-    def _delivery(self, row: Sequence[Any]) -> Delivery:
+    def _delivery(self, row: Sequence[Any], message_id: UUID | None = None) -> Delivery:
         updated = self._time(row[8])
         assert updated is not None
         status: Status = row[2] if row[2] in STATUSES else "pending"
-        return Delivery(self._uuid(row[0]), row[1], status, row[3], row[4], self._time(row[5]), row[6],
+        return Delivery(message_id or self._uuid(row[0]), row[1], status, row[3], row[4], self._time(row[5]), row[6],
                         self._time(row[7]), updated)
 
     def _message_columns(self, alias: str = "") -> str:
@@ -191,17 +191,18 @@ class LogReader:
                 f" {p}causation_id, {p}producer")
 
     def _entries(self, messages: list[StoredMessage]) -> list[LogEntry]:
-        rows: dict[UUID, list[Delivery]] = {}
-        ids = [self._id(m.id) for m in messages]
+        rows: dict[UUID, list[Delivery]] = {m.id: [] for m in messages}
+        known = {self._id(m.id): m.id for m in messages}  # parse each id once, not per delivery
+        ids = list(known)
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             for r in self._rows(
                 f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE message_id IN"
                 f" ({', '.join('?' * len(chunk))}) ORDER BY id", chunk,
             ):
-                delivery = self._delivery(r)
-                rows.setdefault(delivery.message_id, []).append(delivery)
-        return [LogEntry(m, tuple(rows.get(m.id, ()))) for m in messages]
+                delivery = self._delivery(r, known.get(r[0]))
+                rows[delivery.message_id].append(delivery)
+        return [LogEntry(m, tuple(rows[m.id])) for m in messages]
 
     # -- queries ---------------------------------------------------------------------------------
 
