@@ -178,7 +178,8 @@ def http(url: str, body: dict[str, Any] | None = None, headers: dict[str, str] |
         return bytes(response.read())
 
 
-def bench(kind: str, url: str, store: Callable[[], Store], kill_dead: Callable[[], None], repeat: int) -> None:
+def bench(kind: str, url: str, store: Callable[[], Store], kill_dead: Callable[[], None],
+          repeat: int) -> None:
     port = free_port()
     console = subprocess.Popen([str(Path(sys.executable).parent / "tidings"), "console", "--db", url,
                                 "--port", str(port)], stderr=subprocess.PIPE, text=True)
@@ -208,7 +209,8 @@ def bench(kind: str, url: str, store: Callable[[], Store], kill_dead: Callable[[
             ours = timed(page, repeat)
             floor = store_timed(store(), baseline, repeat)
             verdict = "ok" if ours <= 50 else "OVER 50 ms"
-            print(f"  {label:<24} console {ours:8.1f}   Store.log {floor:8.1f}   ratio {ours / floor:5.2f}  {verdict}")
+            print(f"  {label:<24} console {ours:8.1f}   Store.log {floor:8.1f}   ratio {ours / floor:5.2f}"
+                  f"  {verdict}")
         counts = timed(lambda: http(base + "/api/counts"), 5)
         print(f"  {'counts per status':<24} console {counts:8.1f}   (loaded beside the page, every 5 s)")
         csrf = json.loads(http(base + "/api/session"))["csrf"]
@@ -264,7 +266,8 @@ def main() -> None:
         try:
             t0 = time.perf_counter()
             load_postgres(schema, n)
-            print(f"PostgreSQL: loaded {n:,} messages / {3 * n:,} deliveries in {time.perf_counter() - t0:.0f} s")
+            took = time.perf_counter() - t0
+            print(f"PostgreSQL: loaded {n:,} messages / {3 * n:,} deliveries in {took:.0f} s")
 
             def pg_dead() -> None:
                 with psycopg.connect(PG_DSN, autocommit=True, options=f"-c search_path={schema}") as conn:

@@ -146,7 +146,8 @@ def start_console(*args: str, env: dict[str, str] | None = None) -> Console:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"console exited {process.returncode}: {process.stderr.read() if process.stderr else ''}")
+            error = process.stderr.read() if process.stderr else ""
+            raise AssertionError(f"console exited {process.returncode}: {error}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return Console(f"http://127.0.0.1:{port}", process)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,8 @@ class _Console:
         self.csrf = new_secret()
         self.tg: TaskGroup | None = None
         self.templates = Jinja2Templates(env=jinja2.Environment(
-            loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined))
+            loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+            undefined=jinja2.StrictUndefined))
         env = self.templates.env
         env.globals.update(console=self, statuses=STATUSES, time=views.time, pretty=views.pretty,
                            summary=views.summary, urlencode=urlencode)
@@ -58,7 +59,7 @@ class _Console:
         except (ValueError, IndexError):
             raise BadFilter(f"log: {index!r} is not one of the logs (0..{len(self.logs) - 1})") from None
 
-    def follow(self, fn: Callable[[Job], Awaitable[None]], job: Job) -> None:
+    def follow(self, fn: Callable[[Job], Coroutine[Any, Any, None]], job: Job) -> None:
         assert self.tg is not None
         self.tg.start_soon(fn, job)
 
@@ -142,7 +143,7 @@ def create_app(config: ConsoleConfig, logs: list[Log]) -> Starlette:
 
     @html_errors
     async def messages(request: Request) -> Response:
-        where, found, older = await list_page(request)
+        _, found, older = await list_page(request)
         live = "before" not in request.query_params
         return console.render(
             request, "messages.html", found=found, older=older, filters=request.query_params,
@@ -179,7 +180,8 @@ def create_app(config: ConsoleConfig, logs: list[Log]) -> Starlette:
         correlation = uuid_param(request.path_params["id"], "correlation id")
         roots, total = await run(views.thread, logs, correlation)
         if not total:
-            return console.render(request, "error.html", 404, error=f"no message has correlation id {correlation}")
+            return console.render(request, "error.html", 404,
+                                  error=f"no message has correlation id {correlation}")
         return console.render(request, "thread.html", roots=roots, total=total, correlation=correlation)
 
     @html_errors
@@ -344,7 +346,8 @@ def create_app(config: ConsoleConfig, logs: list[Log]) -> Starlette:
     async def api_preview(request: Request) -> Response:
         """
         summary: How many delivery rows a replay would change (nothing changes)
-        requestBody: {description: "{log, kind: delivery|message|selected|subscriber, message_id, subscriber, keys}"}
+        requestBody:
+          description: "{log, kind: delivery|message|selected|subscriber, message_id, subscriber, keys}"
         responses:
           200: {description: "{rows: n}"}
         """
@@ -416,5 +419,5 @@ def create_app(config: ConsoleConfig, logs: list[Log]) -> Starlette:
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.console = console
-    app.add_middleware(Guard, token=config.token, loopback=LOOPBACK)  # type: ignore[arg-type]
+    app.add_middleware(Guard, token=config.token, loopback=LOOPBACK)
     return app

@@ -59,16 +59,15 @@ class AuditLog:
     def for_store(cls, store: Store) -> AuditLog:
         """The audit table in the log `store` keeps, created when missing."""
         if isinstance(store, SQLiteStore):
-            conn = sqlite3.connect(store.path, check_same_thread=False, isolation_level=None,
-                                   timeout=store.busy_timeout)
-            return cls(conn, "sqlite")
+            return cls(sqlite3.connect(store.path, check_same_thread=False, isolation_level=None,
+                                       timeout=store.busy_timeout), "sqlite")
         if isinstance(store, PostgresStore):
             import psycopg
 
-            conn = psycopg.connect(store.dsn, autocommit=True, connect_timeout=store.connect_timeout,
-                                   options=f"-c search_path={store.schema}",
-                                   application_name="tidings-console")
-            return cls(conn, "postgres")
+            return cls(psycopg.connect(store.dsn, autocommit=True,
+                                       connect_timeout=round(store.connect_timeout),
+                                       options=f"-c search_path={store.schema}",
+                                       application_name="tidings-console"), "postgres")
         raise StoreError(f"{type(store).__name__} has no console_actions table")
 
     def _execute(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

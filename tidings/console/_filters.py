@@ -47,7 +47,7 @@ def parse_filter(params: Mapping[str, str]) -> MessageFilter:
         raise BadFilter(f"status: {status!r} is not one of {', '.join(STATUSES)}")
     return MessageFilter(
         name=values["name"] or None,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         subscriber=values["subscriber"] or None,
         producer=values["producer"] or None,
         since=_time(values["since"], "since", now) if values["since"] else None,

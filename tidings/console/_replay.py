@@ -78,7 +78,7 @@ def make_selection(log: int, kind: str, message_id: str | None, subscriber: str 
     if kind == "delivery":
         assert mid is not None and subscriber
         pairs = [(mid, subscriber)]
-    return Selection(log, kind,  # type: ignore[arg-type]
+    return Selection(log, kind,
                      mid, subscriber or None, tuple(dict.fromkeys(pairs)))
 
 
@@ -144,7 +144,7 @@ class Job:
 
     def counts(self) -> dict[str, int]:
         """How many of the replayed deliveries are in each status now."""
-        found = dict.fromkeys(STATUSES, 0)
+        found: dict[str, int] = dict.fromkeys(STATUSES, 0)
         for row in self.rows.values():
             found[row.status] += 1
         found["pending"] += len(self.keys) - len(self.rows)

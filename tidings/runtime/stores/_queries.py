@@ -116,10 +116,12 @@ class LogReader:
         try:
             import psycopg
         except ImportError as exc:
-            raise StoreError("reading a PostgreSQL log needs psycopg: pip install 'tidings[postgres]'") from exc
+            raise StoreError(
+                "reading a PostgreSQL log needs psycopg: pip install 'tidings[postgres]'"
+            ) from exc
         try:
             conn = psycopg.connect(
-                store.dsn, autocommit=True, connect_timeout=store.connect_timeout,
+                store.dsn, autocommit=True, connect_timeout=round(store.connect_timeout),
                 options=f"-c search_path={store.schema} -c default_transaction_read_only=on",
                 application_name="tidings-reader",
             )
@@ -181,8 +183,8 @@ class LogReader:
         updated = self._time(row[8])
         assert updated is not None
         status: Status = row[2] if row[2] in STATUSES else "pending"
-        return Delivery(message_id or self._uuid(row[0]), row[1], status, row[3], row[4], self._time(row[5]), row[6],
-                        self._time(row[7]), updated)
+        return Delivery(message_id or self._uuid(row[0]), row[1], status, row[3], row[4],
+                        self._time(row[5]), row[6], self._time(row[7]), updated)
 
     def _message_columns(self, alias: str = "") -> str:
         p = f"{alias}." if alias else ""
