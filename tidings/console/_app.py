@@ -192,31 +192,31 @@ def create_app(config: ConsoleConfig, logs: list[Log]) -> Starlette:
         groups = await run(views.problems, logs, status)
         return console.render(request, "problems.html", groups=groups, status=status)
 
-    async def confirm(request: Request) -> Response:
+    async def form_selection(request: Request) -> tuple[FormData, Selection, Log] | Response:
         if not console.writes():
             return console.render(request, "error.html", 403, error="this console is read-only")
         try:
             form = await checked_form(request)
             selection = selection_from_form(form)
-            log = console.log(selection.log)
+            return form, selection, console.log(selection.log)
         except PermissionError as exc:
             return console.render(request, "error.html", 403, error=str(exc))
         except ValueError as exc:
             return console.render(request, "error.html", 400, error=str(exc))
+
+    async def confirm(request: Request) -> Response:
+        picked = await form_selection(request)
+        if isinstance(picked, Response):
+            return picked
+        _, selection, log = picked
         rows = await run(affected, log, selection)
         return console.render(request, "confirm.html", selection=selection, rows=rows, log=log)
 
     async def replay(request: Request) -> Response:
-        if not console.writes():
-            return console.render(request, "error.html", 403, error="this console is read-only")
-        try:
-            form = await checked_form(request)
-            selection = selection_from_form(form)
-            log = console.log(selection.log)
-        except PermissionError as exc:
-            return console.render(request, "error.html", 403, error=str(exc))
-        except ValueError as exc:
-            return console.render(request, "error.html", 400, error=str(exc))
+        picked = await form_selection(request)
+        if isinstance(picked, Response):
+            return picked
+        form, selection, log = picked
         who = form.get("who")
         rows = await run(affected, log, selection)
         job = await console.jobs.run(log, selection, _actor(request, who if isinstance(who, str) else None),

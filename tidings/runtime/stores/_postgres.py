@@ -17,7 +17,15 @@ from uuid import UUID
 import anyio
 
 from tidings.runtime.stores._base import SCHEMA_VERSION, Outcome
-from tidings.runtime.stores._sql import Cursor, SqlStore, StoreError, _Append, as_utc, log
+from tidings.runtime.stores._sql import (
+    Cursor,
+    SqlStore,
+    StoreError,
+    _Append,
+    as_utc,
+    browse_indexes,
+    log,
+)
 
 CHANNEL = "tidings_deliveries"
 """The NOTIFY channel; the payload is the schema whose `deliveries` got a pending row."""
@@ -59,19 +67,6 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         " FOR EACH ROW WHEN (NEW.status = 'pending') EXECUTE FUNCTION tidings_notify_pending()",
     ),
 }
-
-
-_BROWSE_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS deliveries_status_message ON deliveries (status, message_id)",
-    "CREATE INDEX IF NOT EXISTS messages_name_id ON messages (name, id)",
-)
-"""What browsing the log (`LogReader`: pages by status or name, newest first) needs."""
-
-
-def _browse_indexes(cursor: Cursor) -> None:
-    """Create the indexes for browsing the log when missing (idempotent; every open runs it)."""
-    for statement in _BROWSE_INDEXES:
-        cursor.execute(statement)
 
 
 def _plain(values: Sequence[object]) -> str:
@@ -184,7 +179,7 @@ class PostgresStore(SqlStore):
             for statement in _MIGRATIONS[version]:
                 cursor.execute(statement)
             cursor.execute("INSERT INTO tidings_schema (version) VALUES (%s)", (version,))
-        _browse_indexes(cursor)
+        browse_indexes(cursor)
         return SCHEMA_VERSION
 
     def _sql(self, text: str) -> str:

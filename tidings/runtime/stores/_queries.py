@@ -19,7 +19,7 @@ from uuid import UUID
 
 from tidings.runtime.stores._base import STATUSES, Delivery, LogEntry, Status, Store, StoredMessage
 from tidings.runtime.stores._postgres import PostgresStore
-from tidings.runtime.stores._sql import StoreError, as_utc
+from tidings.runtime.stores._sql import StoreError, as_utc, reset_where
 from tidings.runtime.stores._sqlite import SQLiteStore
 
 
@@ -347,17 +347,8 @@ class LogReader:
         the matching ones that are not `running`."""
         if keys is not None:
             return sum(d.status != "running" for d in self.deliveries(keys))
-        clauses = ["status <> 'running'"]
-        params: list[Any] = []
-        if message_id is not None:
-            clauses.append("message_id = ?")
-            params.append(self._id(message_id))
-        if subscriber is not None:
-            clauses.append("subscriber = ?")
-            params.append(subscriber)
-        if statuses is not None:
-            clauses.append(f"status IN ({', '.join('?' * len(statuses))})")
-            params.extend(statuses)
+        clauses, params = reset_where(None if message_id is None else self._id(message_id),
+                                      subscriber, statuses, None, None)
         return int(self._rows(f"SELECT count(*) FROM deliveries WHERE {' AND '.join(clauses)}", params)[0][0])
 
     def latest(self) -> tuple[UUID | None, datetime | None]:

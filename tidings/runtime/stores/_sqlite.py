@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from tidings.runtime.stores._base import SCHEMA_VERSION, Outcome
-from tidings.runtime.stores._sql import Cursor, SqlStore, StoreError, _Append, as_utc
+from tidings.runtime.stores._sql import Cursor, SqlStore, StoreError, _Append, as_utc, browse_indexes
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -45,19 +45,6 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 
-
-
-_BROWSE_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS deliveries_status_message ON deliveries (status, message_id)",
-    "CREATE INDEX IF NOT EXISTS messages_name_id ON messages (name, id)",
-)
-"""What browsing the log (`LogReader`: pages by status or name, newest first) needs."""
-
-
-def _browse_indexes(cursor: Cursor) -> None:
-    """Create the indexes for browsing the log when missing (idempotent; every open runs it)."""
-    for statement in _BROWSE_INDEXES:
-        cursor.execute(statement)
 
 
 _ROWS = 500
@@ -181,7 +168,7 @@ class SQLiteStore(SqlStore):
             for statement in _MIGRATIONS[version]:
                 cursor.execute(statement)
             cursor.execute("INSERT INTO tidings_schema (version) VALUES (?)", (version,))
-        _browse_indexes(cursor)
+        browse_indexes(cursor)
         return SCHEMA_VERSION
 
     def _db_time(self, value: datetime | None) -> Any:
