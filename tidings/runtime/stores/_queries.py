@@ -281,11 +281,25 @@ class LogReader:
         return list(found.values())[:limit]
 
     def counts(self) -> dict[Status, int]:
-        """How many deliveries the log holds in each status (every status, zeros included)."""
+        """How many deliveries the log holds in each status (every status, zeros included).
+
+        Exact for every status but `succeeded`, which is the table's size less the others (an
+        index range each): the size is the span of row ids on SQLite (exact while no row was
+        deleted), the planner's estimate on PostgreSQL (close after autovacuum). Counting the
+        succeeded rows exactly reads every row: seconds on a log of millions."""
         found = dict.fromkeys(STATUSES, 0)
-        for status, count in self._rows("SELECT status, count(*) FROM deliveries GROUP BY status"):
-            if status in found:
-                found[status] = int(count)
+        for status in STATUSES:
+            if status != "succeeded":
+                found[status] = int(self._rows("SELECT count(*) FROM deliveries WHERE status = ?",
+                                               [status])[0][0])
+        if self._text_times:
+            total = int(self._rows("SELECT coalesce(max(id) - min(id) + 1, 0) FROM deliveries")[0][0])
+        else:
+            total = int(self._rows("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid ="
+                                   " 'deliveries'::regclass")[0][0])
+        if total < 100_000:  # cheap enough to count exactly (and estimates of small tables are poor)
+            total = int(self._rows("SELECT count(*) FROM deliveries")[0][0])
+        found["succeeded"] = max(0, total - sum(found.values()))
         return found
 
     def entry(self, message_id: UUID) -> LogEntry | None:
