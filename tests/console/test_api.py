@@ -145,3 +145,35 @@ def test_bad_command_lines_are_one_line_errors(tmp_path: Path) -> None:
     assert done.returncode == 2 and "not a tidings event log" in done.stderr
     with sqlite3.connect(foreign) as conn:
         assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master")] == ["users"]
+
+
+def test_a_thread_spans_the_logs_of_two_services(tmp_path: Path, console_factory: Any) -> None:
+    from tidings.runtime import EventBus, Message
+    from tidings.runtime.stores import SQLiteStore
+
+    from tests.console.app import CATALOG, Shipment
+
+    first, second = tmp_path / "core.db", tmp_path / "billing.db"
+
+    async def run() -> str:
+        async with EventBus(CATALOG, store=SQLiteStore(second)) as billing, \
+                EventBus(CATALOG, store=SQLiteStore(first)) as core:
+            async def hand_over(message: Message[Shipment]) -> None:
+                await billing.publish("shipmentBooked", {"shipmentId": message.data.shipment_id})
+
+            core.on("shipmentCreated", hand_over, name="hand-over")
+            root = await core.publish("shipmentCreated", {"shipmentId": 7})
+            await core.drain()
+            await billing.drain()
+            return str(root.correlation_id)
+
+    correlation = off_loop(run)
+    console = console_factory("--db", str(first), "--db", f"sqlite:///{second}")
+    tree = get_json(console, f"/api/threads/{correlation}")
+    assert tree["count"] == 2
+    [root] = tree["roots"]
+    assert (root["message"]["name"], root["message"]["log"]) == ("shipmentCreated", 0)
+    [child] = root["children"]
+    assert (child["message"]["name"], child["message"]["log"]) == ("shipmentBooked", 1)
+    status, page = console.get(f"/threads/{correlation}")
+    assert status == 200 and str(second) in page
