@@ -148,10 +148,9 @@ def test_bad_command_lines_are_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_a_thread_spans_the_logs_of_two_services(tmp_path: Path, console_factory: Any) -> None:
+    from tests.console.app import CATALOG, Shipment
     from tidings.runtime import EventBus, Message
     from tidings.runtime.stores import SQLiteStore
-
-    from tests.console.app import CATALOG, Shipment
 
     first, second = tmp_path / "core.db", tmp_path / "billing.db"
 
