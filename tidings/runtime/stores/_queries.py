@@ -293,7 +293,9 @@ class LogReader:
                 found[status] = int(self._rows("SELECT count(*) FROM deliveries WHERE status = ?",
                                                [status])[0][0])
         if self._text_times:
-            total = int(self._rows("SELECT coalesce(max(id) - min(id) + 1, 0) FROM deliveries")[0][0])
+            total = int(self._rows(  # two subqueries: each is one step down the index
+                "SELECT coalesce((SELECT max(id) FROM deliveries) - (SELECT min(id) FROM deliveries)"
+                " + 1, 0)")[0][0])
         else:
             total = int(self._rows("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid ="
                                    " 'deliveries'::regclass")[0][0])
