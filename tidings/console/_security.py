@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
@@ -42,7 +43,8 @@ def new_secret() -> str:
 class Guard:
     """ASGI middleware: with a `token`, every request must carry it (`Authorization: Bearer`, the
     cookie set by a first visit with `?token=`), else 401; without one, only a loopback `Host` is
-    served (403 otherwise); every response gets the headers above."""
+    served (403 otherwise); every response gets the headers above and `Server-Timing: app;dur=MS`
+    (the time until the response started)."""
 
     def __init__(self, app: ASGIApp, token: str | None, loopback: frozenset[str]) -> None:
         self.app = app
@@ -87,9 +89,13 @@ class Guard:
                 return
             scope.setdefault("state", {})["bearer"] = bool(bearer)
 
+        started = time.perf_counter()
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *HEADERS]
+                took = (time.perf_counter() - started) * 1000
+                message["headers"] = [*message.get("headers", []), *HEADERS,
+                                      (b"server-timing", f"app;dur={took:.1f}".encode())]
             await send(message)
 
         await self.app(scope, receive, with_headers)
