@@ -255,7 +255,8 @@ def bench(kind: str, url: str, store: Callable[[], Store], kill_dead: Callable[[
             print(f"  {label:<24} server {server:7.1f}  HTTP {trip:7.1f}   Store.log {floor:7.1f}"
                   f"   ratio server/Store.log {server / floor:5.2f}  {verdict}")
         trip, server = server_timed(lambda: http(base + "/api/counts"), 5)
-        print(f"  {'counts per status':<24} server {server:7.1f}  HTTP {trip:7.1f}   (a fragment beside the page)")
+        print(f"  {'counts per status':<24} server {server:7.1f}  HTTP {trip:7.1f}"
+              "   (a fragment beside the page)")
         csrf = json.loads(http(base + "/api/session"))["csrf"]
         t0 = time.perf_counter()
         job = json.loads(http(base + "/api/replay", {"kind": "subscriber", "subscriber": "carrier",
