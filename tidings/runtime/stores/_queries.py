@@ -17,9 +17,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tidings.runtime.stores._base import STATUSES, Delivery, LogEntry, Status, Store, StoredMessage
+from tidings.runtime.stores._base import (
+    STATUSES,
+    Delivery,
+    LogEntry,
+    Status,
+    Store,
+    StoredMessage,
+    StoreError,
+)
 from tidings.runtime.stores._postgres import PostgresStore
-from tidings.runtime.stores._sql import StoreError, as_utc, reset_where
+from tidings.runtime.stores._sql import as_utc, reset_where
 from tidings.runtime.stores._sqlite import SQLiteStore
 
 
