@@ -14,6 +14,7 @@ from tidings._errors import UserError
 
 _COMMANDS = {
     "check": "tidings.checker._cli:check",
+    "console": "tidings.console._cli:console_command",
     "db": "tidings._log_cli:db_group",
     "docs": "tidings.site._cli:docs_command",
     "emit": "tidings._log_cli:emit_command",

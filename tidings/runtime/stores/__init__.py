@@ -20,6 +20,7 @@ from tidings.runtime.stores._base import (
 )
 from tidings.runtime.stores._memory import MemoryStore
 from tidings.runtime.stores._postgres import PostgresStore
+from tidings.runtime.stores._queries import LogReader, MessageFilter, Problem, error_type
 from tidings.runtime.stores._sqlite import SQLiteStore
 from tidings.runtime.stores._storable import MAX_DEPTH, UnstorableError, check_storable
 
@@ -56,9 +57,12 @@ __all__ = [
     "Claim",
     "Delivery",
     "LogEntry",
+    "LogReader",
     "MemoryStore",
+    "MessageFilter",
     "Outcome",
     "PostgresStore",
+    "Problem",
     "SQLiteStore",
     "Status",
     "Store",
@@ -66,5 +70,6 @@ __all__ = [
     "StoredMessage",
     "UnstorableError",
     "check_storable",
+    "error_type",
     "open_store",
 ]

@@ -17,7 +17,7 @@ from uuid import UUID
 import anyio
 
 from tidings.runtime.stores._base import SCHEMA_VERSION, Outcome, StoreError
-from tidings.runtime.stores._sql import Cursor, SqlStore, _Append, as_utc, log
+from tidings.runtime.stores._sql import Cursor, SqlStore, _Append, as_utc, browse_indexes, log
 
 CHANNEL = "tidings_deliveries"
 """The NOTIFY channel; the payload is the schema whose `deliveries` got a pending row."""
@@ -59,6 +59,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         " FOR EACH ROW WHEN (NEW.status = 'pending') EXECUTE FUNCTION tidings_notify_pending()",
     ),
 }
+
 
 def _plain(values: Sequence[object]) -> str:
     """A PostgreSQL array literal of values whose text needs no quoting (uuids, numbers, words)."""
@@ -202,6 +203,7 @@ class PostgresStore(SqlStore):
             for statement in _MIGRATIONS[version]:
                 cursor.execute(statement)
             cursor.execute("INSERT INTO tidings_schema (version) VALUES (%s)", (version,))
+        browse_indexes(cursor)
         return SCHEMA_VERSION
 
     def _sql(self, text: str) -> str:

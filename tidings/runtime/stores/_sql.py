@@ -590,23 +590,10 @@ class SqlStore(Store):
         since: datetime | None = None,
         name: str | None = None,
     ) -> list[tuple[UUID, str]]:
-        where = ["status <> 'running'"]
-        params: list[Any] = []
-        if message_id is not None:
-            where.append("message_id = ?")
-            params.append(self._db_uuid(message_id))
-        if subscriber is not None:
-            where.append("subscriber = ?")
-            params.append(subscriber)
-        if statuses is not None:
-            where.append(f"status IN ({', '.join('?' * len(statuses))})")
-            params.extend(statuses)
-        if since is not None:
-            where.append("updated_at >= ?")
-            params.append(self._db_time(since))
-        if name is not None:
-            where.append("message_id IN (SELECT id FROM messages WHERE name = ?)")
-            params.append(name)
+        where, params = reset_where(
+            None if message_id is None else self._db_uuid(message_id), subscriber, statuses,
+            None if since is None else self._db_time(since), name,
+        )
         sql = (
             "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL,"
             f" owner = NULL, lease_until = NULL WHERE {' AND '.join(where)}"
@@ -710,6 +697,46 @@ class SqlStore(Store):
 
         entries: list[LogEntry] = await self._reading(body)
         return entries
+
+
+def reset_where(
+    message_id: Any, subscriber: str | None, statuses: Sequence[Status] | None, since: Any,
+    name: str | None,
+) -> tuple[list[str], list[Any]]:
+    """The WHERE clauses (`?` placeholders) and parameters of the deliveries `Store.reset` changes
+    (never `running` ones); `message_id` and `since` come in the dialect's form."""
+    where = ["status <> 'running'"]
+    params: list[Any] = []
+    if message_id is not None:
+        where.append("message_id = ?")
+        params.append(message_id)
+    if subscriber is not None:
+        where.append("subscriber = ?")
+        params.append(subscriber)
+    if statuses is not None:
+        where.append(f"status IN ({', '.join('?' * len(statuses))})")
+        params.extend(statuses)
+    if since is not None:
+        where.append("updated_at >= ?")
+        params.append(since)
+    if name is not None:
+        where.append("message_id IN (SELECT id FROM messages WHERE name = ?)")
+        params.append(name)
+    return where, params
+
+
+_BROWSE_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS deliveries_status_message ON deliveries (status, message_id)",
+    "CREATE INDEX IF NOT EXISTS messages_name_id ON messages (name, id)",
+)
+"""What browsing the log (`LogReader`: pages by status or name, newest first) needs."""
+
+
+def browse_indexes(cursor: Cursor) -> None:
+    """Create the indexes for browsing the log when missing (idempotent: `_upgrade` runs it at
+    every open, after the versioned migrations)."""
+    for statement in _BROWSE_INDEXES:
+        cursor.execute(statement)
 
 
 def merge_outcomes(outcomes: list[Outcome]) -> list[Outcome]:

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from tidings.runtime.stores._base import SCHEMA_VERSION, Outcome, StoreError
-from tidings.runtime.stores._sql import Cursor, SqlStore, _Append, as_utc
+from tidings.runtime.stores._sql import Cursor, SqlStore, _Append, as_utc, browse_indexes
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -45,6 +45,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX deliveries_status ON deliveries (status, updated_at)",
     ),
 }
+
 
 
 _ROWS = 500
@@ -222,6 +223,7 @@ class SQLiteStore(SqlStore):
             for statement in _MIGRATIONS[version]:
                 cursor.execute(statement)
             cursor.execute("INSERT INTO tidings_schema (version) VALUES (?)", (version,))
+        browse_indexes(cursor)
         return SCHEMA_VERSION
 
     def _db_time(self, value: datetime | None) -> Any:
