@@ -6,10 +6,12 @@ import os
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import click
 
 from tidings._errors import UserError
+from tidings.generator._codegen_schema import FORMAT_POLICIES, FormatPolicy
 
 
 def _find_pyproject(start: Path) -> Path | None:
@@ -20,17 +22,46 @@ def _find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def _pyproject_settings() -> dict[str, Path]:
-    """`schemas` from `[tool.tidings]` (shared with `tidings check`), then `schemas`, `out` and
-    `templates` from `[tool.tidings.generate]`, as paths relative to the nearest pyproject.toml."""
+def _tool_table() -> tuple[Path | None, dict[str, Any]]:
     path = _find_pyproject(Path.cwd())
     if path is None:
-        return {}
+        return None, {}
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise UserError(f"{path}: cannot read it as TOML ({exc}); fix the file") from None
     tool = data.get("tool", {}).get("tidings", {})
+    if not isinstance(tool, dict):
+        raise UserError(f"{path}: [tool.tidings] must be a table")
+    return path, tool
+
+
+def _schema_settings() -> tuple[FormatPolicy, bool]:
+    """`formats` (``annotate`` | ``assert``) and `strict_keywords` (bool) from `[tool.tidings]`,
+    then `TIDINGS_FORMATS` / `TIDINGS_STRICT_KEYWORDS`, else ``annotate`` and false."""
+    path, tool = _tool_table()
+    formats: Any = tool.get("formats", os.environ.get("TIDINGS_FORMATS") or "annotate")
+    strict: Any = tool.get("strict_keywords")
+    where = f"{path}: " if path is not None else ""
+    if strict is None:
+        raw = os.environ.get("TIDINGS_STRICT_KEYWORDS", "false").lower()
+        if raw not in ("true", "false", "1", "0", ""):
+            raise UserError(f"TIDINGS_STRICT_KEYWORDS={raw!r}: write true or false")
+        strict = raw in ("true", "1")
+    if not isinstance(strict, bool):
+        raise UserError(f"{where}strict_keywords in [tool.tidings] must be true or false")
+    if formats not in FORMAT_POLICIES:
+        raise UserError(f"{where}formats {formats!r} is not one of {', '.join(FORMAT_POLICIES)}; "
+                        "write formats = \"annotate\" (the default) or \"assert\"")
+    return formats, strict
+
+
+def _pyproject_settings() -> dict[str, Path]:
+    """`schemas` from `[tool.tidings]` (shared with `tidings check`), then `schemas`, `out` and
+    `templates` from `[tool.tidings.generate]`, as paths relative to the nearest pyproject.toml."""
+    path, tool = _tool_table()
+    if path is None:
+        return {}
     generate = tool.get("generate", {}) if isinstance(tool, dict) else None
     if not isinstance(tool, dict) or not isinstance(generate, dict):
         raise UserError(f"{path}: [tool.tidings] and [tool.tidings.generate] must be tables")
@@ -100,8 +131,10 @@ def generate_command(
     out_dir = _setting(out, "out", "generated")
     templates_dir = _setting(templates, "templates", None)
     assert schemas_dir is not None and out_dir is not None
+    formats, strict_keywords = _schema_settings()
     if check_only:
-        stale = check(schemas_dir, out_dir, templates=templates_dir, force=force)
+        stale = check(schemas_dir, out_dir, templates=templates_dir, force=force, formats=formats,
+                      strict_keywords=strict_keywords)
         if stale:
             click.echo(f"{len(stale)} generated file(s) are stale; run `tidings generate`:")
             for item in stale:
@@ -109,7 +142,10 @@ def generate_command(
             sys.exit(1)
         click.echo(f"{out_dir.as_posix()} is up to date")
         return
-    result = generate(schemas_dir, out_dir, templates=templates_dir, force=force)
+    result = generate(schemas_dir, out_dir, templates=templates_dir, force=force, formats=formats,
+                      strict_keywords=strict_keywords)
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
     where = result.package.as_posix()
     if result.fast_path:
         click.echo(f"{where} is up to date (inputs unchanged)")
