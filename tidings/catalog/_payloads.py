@@ -4,6 +4,7 @@ unknown keywords and formats (warnings), each with its JSON pointer."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -148,6 +149,7 @@ def payload_issues(
         return issues
     if not isinstance(schema, dict):
         return issues
+    errors: Iterable[ValidationError]
     if dialect.latest:
         errors = () if surely_valid(schema) else meta_validator().iter_errors(schema)
     else:

@@ -8,6 +8,8 @@ schema accepts and give it back unchanged.
 - Formats are annotations (`formats = "annotate"`): every format is typed as plain text (the
   models options map each to `str`), never parsed into a `datetime` or `AnyUrl` that would write
   the value back differently. With `formats = "assert"` a format also gets its `pattern`.
+- `uniqueItems` is left to the JSON Schema validator: the check datamodel-code-generator writes
+  for it does not pass `mypy --strict`, so a model accepts repeated items.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def _prepare(node: Any, formats: FormatPolicy) -> Any:
             out[key] = {n: _prepare(v, formats) for n, v in value.items()}
         elif key in _ARRAYS and isinstance(value, list):
             out[key] = [_prepare(v, formats) for v in value]
-        else:
+        elif key != "uniqueItems":
             out[key] = value
     kind = out.get("type")
     if kind == "number":

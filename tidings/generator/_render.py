@@ -29,7 +29,8 @@ _BUS_MODULE_NAMES = frozenset(
     {
         "Any", "Awaitable", "CATALOG", "Callable", "CommandName", "DebugOptions", "EventBus",
         "EventIterator", "EventName", "Literal", "Message", "MessageName", "Mode", "Never", "Once",
-        "RetryPolicy", "Sequence", "TypeAlias", "TypeVar", "models", "overload",
+        "RetryPolicy", "Sequence", "Store", "Transport", "TypeAlias", "TypeVar", "models",
+        "overload",
     }
 )
 
