@@ -130,6 +130,8 @@ class Bundler:
         self._outcomes: dict[tuple[str, str], tuple[Target | None, str | None]] = {}
         self._where: dict[str, dict[int, Path]] = {}
         self._names = set(self.taken) | set(RESERVED_MODEL_NAMES) | {t.name for t in self.targets}
+        self._owners: dict[str, str] = {}  # schema file -> the name its root has in the bundle
+        self.adopted: list[Target] = []
 
     def run(self) -> None:
         """Rewrite every target (and every schema they reach), recording issues for refs that
@@ -155,9 +157,12 @@ class Bundler:
 
     def reached_schema_files(self) -> list[str]:
         """The schema files some `$ref` reached, sorted."""
-        return sorted({t.key for t in self.made if t.key in self.schemas})
+        return sorted({t.key for t in [*self.made, *self.adopted] if t.key in self.schemas})
 
     def _rewrite_target(self, target: Target) -> None:
+        adopted = self._adopt(target)
+        if adopted is not None:
+            target = adopted
         names: set[str] = set()
         self.rewritten[target.name] = {}  # claims the name first: a recursive ref finds it
         scope = self._scope_of(target)
@@ -167,6 +172,36 @@ class Bundler:
         else:
             self.rewritten[target.name] = copy_json(target.schema)
         self.refs[target.name] = names
+
+    def _adopt(self, target: Target) -> Target | None:
+        """For a payload or definition that is only a `$ref` to a schema file (or a schema in
+        one) not yet bundled: that schema under the payload's own name (so the file's schema
+        becomes the message's model, not a class beside it)."""
+        schema = target.schema
+        if target.reached or not isinstance(schema, dict) or not isinstance(
+            schema.get("$ref"), str
+        ) or not set(schema) <= {"$ref", "description", "title", "$comment"}:
+            return None
+        scope = self._scope_of(target)
+        try:
+            resolved = scope.resolver.lookup(schema["$ref"])
+        except Exception:  # reported when the ref is resolved as usual
+            return None
+        contents = resolved.contents
+        place = self._locate(contents) if id(contents) not in self.by_identity else None
+        if place is None or place[0] not in self.schemas or not isinstance(contents, dict):
+            return None
+        key, path = place
+        dialect = self.dialects.get(key, DRAFT_2020_12)
+        resolver = resolved.resolver if path else self.registry.resolver(
+            base_uri=file_uri(key)).in_subresource(dialect.specification.create_resource(contents))
+        adopted = Target(target.name, key, path, contents, resolver=resolver, dialect=dialect,
+                         reached=True)
+        self.by_identity[id(contents)] = adopted
+        self.adopted.append(adopted)
+        if not path:
+            self._owners.setdefault(key, target.name)
+        return adopted
 
     def _scope_of(self, target: Target) -> _Scope:
         if target.resolver is not None:
@@ -314,8 +349,11 @@ class Bundler:
         else:
             resolver = self.registry.resolver(base_uri=file_uri(key)).in_subresource(
                 dialect.specification.create_resource(contents))
-        return self._make(key, path, contents, _candidates(key, path, None), resolver,
-                          dialect), None
+        made = self._make(key, path, contents, _candidates(key, path, self._owners.get(key)),
+                          resolver, dialect)
+        if not path:
+            self._owners.setdefault(key, made.name)
+        return made, None
 
     def _make(self, key: str, path: Path, node: Any, candidates: list[str],
               resolver: Any | None, dialect: Dialect) -> Target:
