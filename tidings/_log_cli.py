@@ -177,9 +177,13 @@ def emit_command(name: str, payload: str, app: str | None, producer: str | None,
             f"PAYLOAD: not valid JSON ({exc}); quote it, e.g. '{{\"shipmentId\": \"...\"}}'"
         ) from None
     try:
-        spec.model.model_validate(data)
+        validated = spec.model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise UserError(f"PAYLOAD does not match {name!r}:\n{exc}") from None
+    from tidings.catalog import undeclared_fields
+
+    for field in undeclared_fields(validated):
+        click.echo(f"warning: PAYLOAD: {field}", err=True)
     handlers = sorted(s.name for s in bus.subscribers.values() if name in s.names)
     if spec.kind == "command" and len(handlers) != 1:
         found = ", ".join(handlers) or "none"

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         RetrySettings,
     )
     from tidings.catalog._naming import RESERVED_MODEL_NAMES, function_name, model_name
+    from tidings.catalog._undeclared import UndeclaredField, undeclared_fields
 
 __all__ = [
     "CATALOG_SUFFIXES",
@@ -43,6 +44,7 @@ __all__ = [
     "MessageDef",
     "RESERVED_MODEL_NAMES",
     "RetrySettings",
+    "UndeclaredField",
     "catalog_files",
     "catalog_format_schema",
     "fingerprint",
@@ -52,6 +54,7 @@ __all__ = [
     "load_catalog",
     "load_catalog_texts",
     "model_name",
+    "undeclared_fields",
 ]
 
 _LAZY = {
@@ -71,6 +74,8 @@ _LAZY = {
     "RESERVED_MODEL_NAMES": "_naming",
     "function_name": "_naming",
     "model_name": "_naming",
+    "UndeclaredField": "_undeclared",
+    "undeclared_fields": "_undeclared",
 }
 
 
