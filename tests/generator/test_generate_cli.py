@@ -88,7 +88,8 @@ def test_a_payload_edit_changes_only_what_depends_on_it(
     result = run_cli("generate", "--schemas", str(schemas), "--out", str(out))
     assert result.returncode == 0, result.stderr
     after = snapshot(out / "shop")
-    assert "coupon_code: Annotated[StrictStr | MISSING, Field(alias=\"couponCode\", max_length=12)] = MISSING" in (
+    assert ("coupon_code: Annotated[StrictStr | MISSING, Field(alias=\"couponCode\", "
+            "max_length=12)] = MISSING") in (
         after["models.py"][0].decode()
     )
     changed = {name for name in after if after[name][0] != before[name][0]}
