@@ -17,6 +17,7 @@ _COMMANDS = {
     "db": "tidings._log_cli:db_group",
     "emit": "tidings._log_cli:emit_command",
     "generate": "tidings.generator._cli:generate_command",
+    "init": "tidings.scaffold._cli:init_command",
     "log": "tidings._log_cli:log_command",
     "replay": "tidings._log_cli:replay_command",
     "schema": "tidings.catalog._cli:schema_command",

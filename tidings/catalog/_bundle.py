@@ -432,7 +432,8 @@ class Bundler:
                 "definitions" not in data) else "definitions"
             wanted = fragment.rsplit("/", 1)[-1]
             close = difflib.get_close_matches(wanted, choices, n=1)
-            hint = f" (did you mean '#/{section}/{close[0]}'?)" if close else ""
+            file_part = ref.split("#", 1)[0]  # a cross-file ref keeps its file in the fix
+            hint = f" (did you mean '{file_part}#/{section}/{close[0]}'?)" if close else ""
             where = "this file" if other == key else repr(posixpath.basename(other))
             available = ", ".join(choices) if choices else "none"
             return (

@@ -104,7 +104,7 @@ def _setting(flag: Path | None, key: str, default: str | None) -> Path | None:
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Output directory; the package goes to OUT/<catalog>/ (default: generated/).",
+    help="Output directory; the package goes to OUT/CATALOG/ (default: generated/).",
 )
 @click.option(
     "--templates",
@@ -119,7 +119,7 @@ def generate_command(
     templates: Path | None,
     force: bool,
 ) -> None:
-    """Generate typed code from the catalog: SCHEMAS -> OUT/<catalog>/.
+    """Generate typed code from the catalog: SCHEMAS -> OUT/CATALOG/ (the catalog's name).
 
     Writes models.py (pydantic), catalog.py, bus.py and publishers/ and subscribers/ per
     context. Nothing is written when nothing changed; otherwise the package is replaced
