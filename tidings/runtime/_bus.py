@@ -426,7 +426,8 @@ class EventBus(Emittery):
         assert message.correlation_id is not None
         names = [s.listener.name for s in subs if s.active and isinstance(s.listener, _Runner)]
         stored = StoredMessage(
-            message.id, message.name, message.version, message.data.model_dump_json(by_alias=True),
+            message.id, message.name, message.version,
+            message.data.model_dump_json(by_alias=True, exclude_unset=True),
             message.emitted_at, message.correlation_id, message.causation_id, message.producer,
         )
         await self.store.append(stored, names, self.owner, message.emitted_at + self._lease_delta)
