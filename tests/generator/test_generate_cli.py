@@ -36,7 +36,7 @@ def test_generate_writes_the_package(
     assert "10 file(s) written" in result.stdout
     models = (package / "models.py").read_text()
     assert 'order_id: Annotated[StrictStr, Field(alias="orderId")]' in models
-    assert "populate_by_name=True" in models
+    assert "validate_by_name=True" in models
     assert "class ShopBus(EventBus):" in (package / "bus.py").read_text()
     assert "async def emit_order_placed(" in (package / "publishers" / "a.py").read_text()
     assert "def on_order_placed(" in (package / "subscribers" / "b.py").read_text()
