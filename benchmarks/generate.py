@@ -153,14 +153,15 @@ def measure(label: str, schemas: Path, work: Path) -> list[str]:
     """The figures of one catalog: full generate, datamodel-code-generator alone on the very
     input tidings gives it (the prepared bundle, same options), their ratio, the no-op re-run."""
     python = sys.executable
-    out = work / f"generated-{label}"
+    slug = label.split()[0]
+    out = work / f"generated-{slug}"
     sys.path.insert(0, str(ROOT))
     from tidings.catalog import load_catalog
     from tidings.generator._codegen_schema import codegen_schema
 
     catalog = load_catalog(schemas)
     prepared = codegen_schema(catalog.bundle())
-    (work / f"{label}.json").write_text(json.dumps(prepared, ensure_ascii=True))
+    (work / f"{slug}.json").write_text(json.dumps(prepared, ensure_ascii=True))
 
     def wipe() -> None:
         import shutil
@@ -169,8 +170,8 @@ def measure(label: str, schemas: Path, work: Path) -> list[str]:
 
     command = [python, "-m", "tidings", "generate", "--schemas", str(schemas), "--out", str(out)]
     ours = best(command, before=wipe)
-    theirs = best([python, "-c", DATAMODEL_ONLY, str(work / f"{label}.json"),
-                   str(work / f"{label}-models.py"), catalog.name])
+    theirs = best([python, "-c", DATAMODEL_ONLY, str(work / f"{slug}.json"),
+                   str(work / f"{slug}-models.py"), catalog.name])
     phases = [float(x) for x in timed([python, "-c", PHASES, str(schemas)])[1].stdout.split()]
     noop = best(command)
     package = out / catalog.name
