@@ -215,10 +215,10 @@ class Bundler:
         dialect = scope.dialect
         if "$schema" in node:
             dialect = dialect_of(node["$schema"]) or dialect
-        resource = dialect.specification.create_resource(node)
-        if resource.id() is None and dialect is scope.dialect:
-            return scope
         try:
+            resource = dialect.specification.create_resource(node)
+            if resource.id() is None and dialect is scope.dialect:
+                return scope
             resolver = scope.resolver.in_subresource(resource)
         except Exception:  # a malformed `$id`: the meta-schema check says so
             return scope
