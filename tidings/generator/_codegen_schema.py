@@ -85,6 +85,8 @@ def _prepare(node: Any, formats: FormatPolicy) -> Any:
         out.get("unevaluatedProperties") is not False
     ):
         out["additionalProperties"] = True
+    if "format" in out and out.get("type") != "string":
+        del out["format"]  # a format says nothing about non-strings; a type list keeps its union
     fmt = out.get("format")
     if formats == "assert" and isinstance(fmt, str) and fmt in FORMAT_PATTERNS:
         pattern = FORMAT_PATTERNS[fmt]
