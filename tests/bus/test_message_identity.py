@@ -12,7 +12,7 @@ import pydantic
 import pytest
 
 from tidings.runtime import CatalogSpec, EventBus, Message, MessageSpec
-from tidings.runtime._bus import uuid7
+from tidings.runtime._ids import uuid7
 
 
 class Ping(pydantic.BaseModel):

@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from tests.store.support import Backend
-from tidings.runtime._bus import uuid7
+from tidings.runtime._ids import uuid7
 from tidings.runtime.stores import Outcome, StoredMessage
 
 pytestmark = pytest.mark.anyio

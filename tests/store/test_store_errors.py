@@ -23,7 +23,7 @@ async def test_a_sqlite_file_in_a_missing_directory_is_a_clear_error(tmp_path: P
     with pytest.raises(StoreError, match=r"directory .*nope.* does not exist"):
         async with bus:
             pass
-    assert bus._tg is None  # the bus did not stay half-started
+    assert not bus.started  # the bus did not stay half-started
 
 
 async def test_an_sqlite_library_too_old_is_a_clear_error(

@@ -16,7 +16,7 @@ from tests.store.support import PG_DSN
 from tests.transports.conftest import NATS_URL, catalog, delete_stream
 from tests.transports.test_behaviour import until
 from tidings.runtime import EventBus, Message, NatsTransport, PostgresStore, SQLiteStore, TransportError
-from tidings.runtime._bus import uuid7
+from tidings.runtime._ids import uuid7
 from tidings.runtime.stores._base import StoredMessage
 
 pytestmark = pytest.mark.anyio
@@ -115,3 +115,36 @@ async def test_postgres_logs_on_both_sides(catalog_name: str, tmp_path: Path) ->
         with psycopg.connect(PG_DSN, autocommit=True) as conn:
             for schema in schemas:
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+async def test_max_in_flight_bounds_a_remote_subscribers_deliveries(
+    catalog_name: str, tmp_path: Path
+) -> None:
+    producer = EventBus(catalog(catalog_name), store=SQLiteStore(tmp_path / "p.db"),
+                        transport=NatsTransport(NATS_URL))
+    consumer = EventBus(catalog(catalog_name), store=SQLiteStore(tmp_path / "c.db"),
+                        transport=NatsTransport(NATS_URL), max_in_flight=3)
+    running = peak = done = 0
+    release = anyio.Event()
+
+    async def handle(message: Message[Any]) -> None:
+        nonlocal running, peak, done
+        running += 1
+        peak = max(peak, running)
+        try:
+            await release.wait()
+        finally:
+            running -= 1
+            done += 1
+
+    consumer.on("documentUploaded", handle, mode="async", name="slow")
+    async with consumer, producer:
+        for i in range(12):
+            await producer.emit("documentUploaded", {"documentId": i})
+        await until(lambda: peak >= 3)
+        await anyio.sleep(1.0)  # time for more to arrive, were they not held back
+        seen = peak
+        release.set()
+        await until(lambda: done == 12)
+    assert seen == 3
+    assert peak == 3

@@ -1,7 +1,10 @@
 """The tidings runtime: the only package generated code imports (needs only anyio and pydantic)."""
 
-from tidings.runtime._bus import EmitError, EventBus, Subscriber
-from tidings.runtime._emitter import (
+from tidings.runtime._event import Event, Message
+from tidings.runtime._retry import RetryPolicy
+from tidings.runtime._spec import CatalogSpec, Kind, MessageSpec
+from tidings.runtime.bus import EmitError, EventBus, Subscriber
+from tidings.runtime.emitter import (
     LISTENER_ADDED,
     LISTENER_REMOVED,
     DebugOptions,
@@ -12,8 +15,6 @@ from tidings.runtime._emitter import (
     Once,
     current_event,
 )
-from tidings.runtime._event import Event, Message
-from tidings.runtime._spec import CatalogSpec, Kind, MessageSpec, RetryPolicy
 from tidings.runtime.stores import (
     MemoryStore,
     PostgresStore,

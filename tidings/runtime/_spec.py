@@ -8,30 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from tidings.runtime._retry import RetryPolicy
+
 Kind = Literal["event", "command"]
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How a failed delivery is retried: exponential backoff with full jitter, then `dead`.
-
-    Attempt n (1-based) that fails is retried after min(max_delay, initial_delay * 2**(n-1))
-    seconds, multiplied by a uniform random factor in [0, 1) when `jitter` is true. After
-    `max_attempts` attempts the delivery is dead. Only exceptions that are instances of
-    `retry_on` are retried; any other exception makes the delivery dead at once.
-    """
-
-    max_attempts: int = 5
-    initial_delay: float = 1.0
-    max_delay: float = 300.0
-    jitter: bool = True
-    retry_on: tuple[type[BaseException], ...] = (Exception,)
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
-        if self.initial_delay < 0 or self.max_delay < 0:
-            raise ValueError("initial_delay and max_delay must not be negative")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """`NatsTransport`: a catalog's distributed events on a NATS JetStream stream.
 
 nats-py runs on asyncio only; on trio the client lives in an asyncio loop of its own, in a
-thread, and every call crosses over to it (see `_Bridge`).
+thread, and every call crosses over to it (see `Bridge`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -22,103 +21,19 @@ from tidings.runtime.stores._base import StoredMessage
 from tidings.runtime.transports._base import (
     Handle,
     Incoming,
+    MessageTooLarge,
     RemoteSubscription,
     Transport,
     TransportError,
     wire_name,
 )
+from tidings.runtime.transports._bridge import Bridge
+from tidings.runtime.transports._consume import consume_bounded
 from tidings.runtime.transports._wire import from_headers, subject, to_headers
 
 log = logging.getLogger("tidings.nats")
 EXPECTED_STREAM = "Nats-Expected-Stream"
 T = TypeVar("T")
-
-
-class _Call:
-    __slots__ = ("args", "cancelled", "done", "error", "fn", "result", "task", "token")
-
-    def __init__(self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], done: Any,
-                 token: Any) -> None:
-        self.fn, self.args, self.done, self.token = fn, args, done, token
-        self.task: asyncio.Task[None] | None = None
-        self.cancelled = False
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-
-class _Bridge:
-    """An asyncio loop in a daemon thread, awaited from trio. Calls cross in batches: one wakeup
-    of the loop for every call queued meanwhile, one wakeup of trio for every call finished."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="tidings-nats", daemon=True)
-        self.thread.start()
-        self._lock = threading.Lock()
-        self._calls: deque[_Call] = deque()
-        self._finished: deque[_Call] = deque()
-        self._loop_woken = False
-        self._trio_woken = False
-
-    async def run(self, fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-        import trio
-
-        call = _Call(fn, args, trio.Event(), trio.lowlevel.current_trio_token())
-        with self._lock:
-            self._calls.append(call)
-            wake, self._loop_woken = not self._loop_woken, True
-        if wake:
-            self.loop.call_soon_threadsafe(self._start_calls)
-        try:
-            await call.done.wait()
-        except BaseException:
-            call.cancelled = True
-            self.loop.call_soon_threadsafe(self._cancel, call)
-            raise
-        if call.error is not None:
-            raise call.error
-        return call.result  # type: ignore[no-any-return]
-
-    def _start_calls(self) -> None:  # in the loop
-        with self._lock:
-            calls, self._calls = self._calls, deque()
-            self._loop_woken = False
-        for call in calls:
-            if not call.cancelled:
-                call.task = self.loop.create_task(self._run(call))
-
-    async def _run(self, call: _Call) -> None:  # in the loop
-        try:
-            call.result = await call.fn(*call.args)
-        except BaseException as exc:
-            call.error = exc
-        with self._lock:
-            self._finished.append(call)
-            wake, self._trio_woken = not self._trio_woken, True
-        if wake:
-            try:
-                call.token.run_sync_soon(self._finish_calls)
-            except Exception:  # that trio run is over: nobody waits any more
-                with self._lock:
-                    self._finished.clear()
-                    self._trio_woken = False
-
-    def _finish_calls(self) -> None:  # in trio
-        with self._lock:
-            finished, self._finished = self._finished, deque()
-            self._trio_woken = False
-        for call in finished:
-            call.done.set()
-
-    def _cancel(self, call: _Call) -> None:  # in the loop
-        if call.task is not None:
-            call.task.cancel()
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-        if not self.thread.is_alive():
-            self.loop.close()
 
 
 class _NatsIncoming(Incoming):
@@ -179,7 +94,7 @@ class NatsTransport(Transport):
         self.fetch_timeout = fetch_timeout
         self.deliver_policy = deliver_policy
         self.connect_options = dict(connect_options or {})
-        self._bridge: _Bridge | None = None
+        self._bridge: Bridge | None = None
         self._backend: str | None = None
         self._nc: Any = None
         self._js: Any = None
@@ -193,6 +108,7 @@ class NatsTransport(Transport):
         self._sequence = 0
         self._stream_lost = False
         self._sweeper: asyncio.Task[None] | None = None
+        self._max_payload: int | None = None
 
     def __repr__(self) -> str:
         return f"NatsTransport({', '.join(self.servers)!s}, stream={self.stream_name!r})"
@@ -208,7 +124,7 @@ class NatsTransport(Transport):
         await super().open(catalog)
         self._backend = sniffio.current_async_library()
         if self._backend != "asyncio" and self._bridge is None:
-            self._bridge = _Bridge()
+            self._bridge = Bridge()
         # Connected before the first publish, the relay's sends leave in emit order.
         with contextlib.suppress(TransportError):
             await self._call(self._connected, 1.0)
@@ -266,6 +182,7 @@ class NatsTransport(Transport):
                 self._retry_connect_at = time.monotonic() + 0.5
                 raise TransportError(f"cannot connect to NATS at {', '.join(self.servers)}: {exc!r}") from exc
             self._nc, self._js = nc, js
+            self._max_payload = nc.max_payload
             self._pulls.clear()
             return nc, js
 
@@ -286,11 +203,30 @@ class NatsTransport(Transport):
             info.config.subjects = [*(info.config.subjects or ()), *subjects]
             await js.update_stream(info.config)
 
+    def _check_size(self, name: str, data: bytes, headers: dict[str, str]) -> None:
+        limit = self._max_payload
+        if limit is None:
+            return
+        # The server counts the header block (NATS/1.0 line, `key: value` lines) with the data.
+        size = len(data) + 12 + sum(len(k) + len(v) + 4 for k, v in headers.items())
+        if EXPECTED_STREAM not in headers:
+            size += len(EXPECTED_STREAM) + len(self.stream_name) + 4
+        if size > limit:
+            raise MessageTooLarge(
+                f"{name!r} message is {size} bytes with its headers; the NATS server at"
+                f" {', '.join(self.servers)} takes at most {limit} bytes (its max_payload):"
+                " send less (or a reference to the data), or raise max_payload on the server",
+                size=size, limit=limit,
+            )
+
     async def _publish(self, data: bytes, headers: dict[str, str], name: str) -> None:
         nc, js = await self._connected()
         if self._stream_lost:  # deleted under us: create it again (what the outbox waited for)
             await self._ensure_stream(js)
             self._stream_lost = False
+        headers[EXPECTED_STREAM] = self.stream_name
+        self._max_payload = nc.max_payload
+        self._check_size(name, data, headers)
         # A JetStream publish is a NATS publish whose reply subject gets the ack: ours share one
         # subscription and count their tokens (nats-py's publish_async draws random bytes and a
         # semaphore per message). The message is on the wire before this first suspends, so
@@ -302,10 +238,21 @@ class NatsTransport(Transport):
         self._unacked.append((time.monotonic() + self.publish_timeout, future))
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
-        headers[EXPECTED_STREAM] = self.stream_name
         try:
-            await nc.publish(subject(self.catalog, name), data, reply=self._ack_prefix + token,
-                             headers=headers)
+            try:
+                await nc.publish(subject(self.catalog, name), data, reply=self._ack_prefix + token,
+                                 headers=headers)
+            except BaseException as exc:
+                future.cancel()  # never sent: no ack to wait for, and no error left unretrieved
+                from nats.errors import MaxPayloadError
+
+                if isinstance(exc, MaxPayloadError):
+                    self._check_size(name, data, headers)
+                    raise MessageTooLarge(
+                        f"{name!r} message is over the NATS server's max_payload"
+                        f" ({nc.max_payload} bytes)", size=len(data), limit=nc.max_payload,
+                    ) from exc
+                raise
             await future
         finally:
             self._acks.pop(token, None)
@@ -395,6 +342,14 @@ class NatsTransport(Transport):
         """Publish on `tidings.<catalog>.<name>` and wait for JetStream's ack."""
         await self._call(self._publish, message.payload.encode(), to_headers(message), message.name)
 
+    def check_size(self, message: StoredMessage) -> None:
+        """Raise `MessageTooLarge` when `message` with its headers is over the server's
+        `max_payload` (learned on connecting; unknown, and not checked, before that)."""
+        limit, text, headers = self._max_payload, message.payload, to_headers(message)
+        if limit is None or len(text) * 4 + sum(map(len, headers.values())) * 4 + 4096 < limit:
+            return  # surely small enough, without encoding it
+        self._check_size(message.name, text.encode(), headers)
+
     async def declare(self, subscription: RemoteSubscription) -> None:
         """Create the subscriber's durable pull consumer (and the stream) now."""
         await self._call(self._pull, subscription)
@@ -402,80 +357,38 @@ class NatsTransport(Transport):
     async def consume(self, subscription: RemoteSubscription, handle: Handle) -> None:
         """Fetch from the subscriber's durable pull consumer and hand each message to `handle`
         (one at a time when serial, else up to `max_in_flight` at once); runs until cancelled."""
-        limit = 1 if subscription.serial else max(1, subscription.max_in_flight)
         names = set(subscription.names)
-        pause = 0.1
-        in_flight = 0
-        room = anyio.Event()
-        queue: deque[Incoming] = deque()
-        idle = 0
-        ready: anyio.Event | None = None
-        workers = 0
 
-        async def run(incoming: Incoming) -> None:
-            nonlocal in_flight
+        async def fetch(count: int) -> list[Any]:
             try:
-                await handle(incoming)
-            except Exception as exc:
-                log.error("handling %s for %r failed: %r", incoming.message.id, subscription.subscriber, exc)
-            finally:
-                in_flight -= 1
-                room.set()
+                return await self._call(self._fetch, subscription, count)
+            except Exception:
+                self._pulls.pop(subscription.subscriber, None)
+                raise
 
-        async def worker() -> None:
-            # A pool (grown up to `limit`) rather than a task per message.
-            nonlocal idle, ready
-            while True:
-                while queue:
-                    await run(queue.popleft())
-                idle += 1
-                try:
-                    ready = ready or anyio.Event()
-                    await ready.wait()
-                finally:
-                    idle -= 1
-
-        async with anyio.create_task_group() as tg:
+        async def take(msg: Any) -> None:
             try:
-                while True:
-                    while in_flight >= limit:
-                        room = anyio.Event()
-                        await room.wait()
-                    try:
-                        msgs = await self._call(self._fetch, subscription,
-                                                min(self.fetch_batch, limit - in_flight))
-                        pause = 0.1
-                    except Exception as exc:
-                        log.warning("NATS consumer %r: %r; trying again in %.1fs", subscription.subscriber,
-                                    exc, pause)
-                        self._pulls.pop(subscription.subscriber, None)
-                        await anyio.sleep(pause)
-                        pause = min(2.0, pause * 2)
-                        continue
-                    for msg in msgs:
-                        try:
-                            incoming = _NatsIncoming(self, msg)
-                        except ValueError as exc:
-                            log.error("NATS consumer %r: %s on %s; terminated", subscription.subscriber,
-                                      exc, msg.subject)
-                            await self._call(msg.term)
-                            continue
-                        if incoming.message.name not in names:
-                            await incoming.ack()
-                            continue
-                        in_flight += 1  # serial: limit 1, so one worker takes them in order
-                        queue.append(incoming)
-                        if idle and ready is not None:
-                            ready.set()
-                            ready = None
-                        elif not idle and workers < limit:
-                            workers += 1
-                            tg.start_soon(worker)
-            finally:
-                # Unsubscribed before the deliveries under way end: a message they hand back
-                # must not go to a pull request of ours (it would wait there until ack_wait).
-                with anyio.CancelScope(shield=True), anyio.move_on_after(2.0):
-                    await self._call(self._unsubscribe, subscription.subscriber)
+                incoming = _NatsIncoming(self, msg)
+            except ValueError as exc:
+                log.error("NATS consumer %r: %s on %s; terminated", subscription.subscriber, exc,
+                          msg.subject)
+                await self._call(msg.term)
+                return
+            if incoming.message.name not in names:
+                await incoming.ack()
+                return
+            await handle(incoming)
+
+        async def unsubscribe() -> None:
+            # Before the deliveries under way end: a message they hand back must not go to a
+            # pull request of ours (it would wait there until ack_wait).
+            with anyio.move_on_after(2.0):
+                await self._call(self._unsubscribe, subscription.subscriber)
+
+        await consume_bounded(
+            f"NATS consumer {subscription.subscriber!r}",
+            1 if subscription.serial else subscription.max_in_flight, self.fetch_batch, fetch,
+            take, max_pause=2.0, log=log, stopping=unsubscribe)
 
     async def _unsubscribe(self, subscriber: str) -> None:
         cached = self._pulls.pop(subscriber, None)

@@ -28,6 +28,7 @@ from tidings.runtime.transports._base import (
     TransportError,
     wire_name,
 )
+from tidings.runtime.transports._consume import consume_bounded
 from tidings.runtime.transports._wire import NAME, from_headers, to_headers
 
 if TYPE_CHECKING:
@@ -450,32 +451,24 @@ class SnsSqsTransport(Transport):
 
     async def _deliver(
         self, queue_url: str, raw: MessageTypeDef, subscription: RemoteSubscription, handle: Handle,
-        done: anyio.Semaphore,
     ) -> None:
+        headers = {key: value.get("StringValue", "")
+                   for key, value in raw.get("MessageAttributes", {}).items()}
         try:
-            headers = {key: value.get("StringValue", "")
-                       for key, value in raw.get("MessageAttributes", {}).items()}
-            try:
-                message = from_headers(headers, raw.get("Body", ""))
-            except ValueError as exc:
-                log.error("SQS consumer %r: %s (SQS message %s); moved to its dead-letter queue",
-                          subscription.subscriber, exc, raw.get("MessageId"))
-                await self._call("moving a malformed message to the dead-letter queue", partial(
-                    self._dead_letter_sync, subscription.subscriber, queue_url, raw))
-                return
-            if message.name not in subscription.names:  # the filter policy was broader when it came
-                await self._call("DeleteMessage", lambda: self._sqs().delete_message(
-                    QueueUrl=queue_url, ReceiptHandle=raw["ReceiptHandle"]))
-                return
-            attempt = int(raw.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-            incoming = _SqsIncoming(self, queue_url, raw["ReceiptHandle"], message, attempt,
-                                    _seconds(subscription.ack_wait))
-            await handle(incoming)
-        except Exception as exc:
-            log.error("SQS consumer %r: handling message %s failed: %r", subscription.subscriber,
-                      raw.get("MessageId"), exc)
-        finally:
-            done.release()
+            message = from_headers(headers, raw.get("Body", ""))
+        except ValueError as exc:
+            log.error("SQS consumer %r: %s (SQS message %s); moved to its dead-letter queue",
+                      subscription.subscriber, exc, raw.get("MessageId"))
+            await self._call("moving a malformed message to the dead-letter queue", partial(
+                self._dead_letter_sync, subscription.subscriber, queue_url, raw))
+            return
+        if message.name not in subscription.names:  # the filter policy was broader when it came
+            await self._call("DeleteMessage", lambda: self._sqs().delete_message(
+                QueueUrl=queue_url, ReceiptHandle=raw["ReceiptHandle"]))
+            return
+        attempt = int(raw.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        await handle(_SqsIncoming(self, queue_url, raw["ReceiptHandle"], message, attempt,
+                                  _seconds(subscription.ack_wait)))
 
     async def consume(self, subscription: RemoteSubscription, handle: Handle) -> None:
         """Declare the subscriber's queue, then long-poll it and hand each message to `handle`:
@@ -486,40 +479,27 @@ class SnsSqsTransport(Transport):
         `reconnect_max_delay`); returns only when cancelled."""
         if not subscription.names:
             raise ValueError(f"remote subscriber {subscription.subscriber!r} takes no event names")
-        slots = 1 if subscription.serial else max(1, subscription.max_in_flight)
-        free = anyio.Semaphore(slots)
         poller = anyio.CapacityLimiter(1)  # the long poll does not hold a token of the shared limiter
         queue_url: str | None = None
-        pause = 0.1
-        async with anyio.create_task_group() as tg:
-            while True:
-                await free.acquire()
-                taken = 1
-                while taken < min(10, slots) and free.value > 0:
-                    free.acquire_nowait()
-                    taken += 1
-                try:
-                    if queue_url is None:
-                        queue_url = await self.declare(subscription)
-                    batch: Sequence[MessageTypeDef] = await self._receive(queue_url, taken, poller)
-                except TransportError as exc:
-                    for _ in range(taken):
-                        free.release()
-                    log.warning("SQS consumer %r: %s; trying again in %.1fs", subscription.subscriber,
-                                exc, pause)
-                    queue_url = None
-                    await anyio.sleep(pause)
-                    pause = min(self.reconnect_max_delay, pause * 2)
-                    continue
-                except BaseException:
-                    for _ in range(taken):
-                        free.release()
-                    raise
-                pause = 0.1
-                for _ in range(taken - len(batch)):
-                    free.release()
-                for raw in batch:
-                    tg.start_soon(self._deliver, queue_url, raw, subscription, handle, free)
+
+        async def fetch(count: int) -> list[tuple[str, MessageTypeDef]]:
+            nonlocal queue_url
+            try:
+                if queue_url is None:
+                    queue_url = await self.declare(subscription)
+                url = queue_url
+                return [(url, raw) for raw in await self._receive(url, count, poller)]
+            except TransportError:
+                queue_url = None
+                raise
+
+        async def take(item: tuple[str, MessageTypeDef]) -> None:
+            await self._deliver(item[0], item[1], subscription, handle)
+
+        await consume_bounded(
+            f"SQS consumer {subscription.subscriber!r}",
+            1 if subscription.serial else subscription.max_in_flight, 10, fetch, take,
+            max_pause=self.reconnect_max_delay, log=log)
 
     async def close(self) -> None:
         """Close the boto3 clients' connection pools (idempotent)."""

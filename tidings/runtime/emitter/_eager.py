@@ -42,6 +42,16 @@ def start(result: object) -> Suspended | None:
         return None
 
 
+def call(listener: Callable[[Any], object], arg: Any) -> Awaitable[Any] | None:
+    """Call `listener(arg)`: what it returned if that is awaitable (the caller awaits it), else
+    None (a sync listener's plain return value is dropped). Not a coroutine itself, so a sync
+    listener costs no coroutine."""
+    result = listener(arg)
+    if result is not None and (type(result) is COROUTINE or hasattr(result, "__await__")):
+        return result
+    return None
+
+
 @types.coroutine
 def resume(suspended: Suspended, ctx: Context) -> Generator[Any, Any, Any]:
     """Drive a suspended awaitable to the end in the current task (the task that started it),

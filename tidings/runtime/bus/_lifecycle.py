@@ -1,0 +1,116 @@
+"""The one state of a started bus with a store: who it is in the log, how long its leases
+last, and where it stands in its life (running, closing, abandoning, stopped)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import anyio
+from anyio.abc import TaskGroup
+
+log = logging.getLogger("tidings.bus")
+
+Phase = Literal["stopped", "running", "closing", "abandoning"]
+"""`running`: takes new work; `closing`: no new work, deliveries under way may finish (and
+their handlers may still emit); `abandoning`: the shutdown timed out, what is left is cancelled
+and goes back to `pending`; `stopped`: before the first start and after each stop."""
+
+
+class Lifecycle:
+    """Where a bus with a store stands, and what that implies for everyone working for it.
+
+    `owner` is the bus's identity in `deliveries.owner` while started (host:pid:random);
+    `task_group` is the outer task group its loops and consumers run in while started.
+    """
+
+    __slots__ = ("_closing", "_lease_delta", "lease", "owner", "phase", "task_group")
+
+    def __init__(self, lease: float) -> None:
+        self.lease = lease
+        self._lease_delta = timedelta(seconds=lease)
+        self.owner = ""
+        self.phase: Phase = "stopped"
+        self.task_group: TaskGroup | None = None
+        self._closing: anyio.Event | None = None
+
+    def begin(self, owner: str, task_group: TaskGroup) -> None:
+        """Started: running as `owner`, loops in `task_group`."""
+        self.owner = owner
+        self.task_group = task_group
+        self.phase = "running"
+        self._closing = anyio.Event()
+
+    def close(self) -> None:
+        """No new work from now on; everyone waiting in `pause_until`/`wait_closing` wakes."""
+        self.phase = "closing"
+        if self._closing is not None:
+            self._closing.set()
+
+    def abandon(self) -> None:
+        """The shutdown timed out: what has not finished is left for the next start."""
+        self.phase = "abandoning"
+
+    def end(self) -> None:
+        """Stopped."""
+        self.phase = "stopped"
+        self._closing = None
+        self.task_group = None
+
+    def check_emit(self, name: str, started: bool, in_handler: bool) -> None:
+        """RuntimeError unless `name` may be emitted now: the bus must be started, and while it
+        shuts down only handlers still finishing may emit (until it abandons them)."""
+        if not started:
+            raise RuntimeError(
+                f"cannot emit {name!r}: an EventBus with a store must be started first, with"
+                " `async with bus:` (it opens the store and runs retries and recovery)")
+        if self.closing and (self.abandoning or not in_handler):
+            raise RuntimeError(f"cannot emit {name!r}: the bus is shutting down")
+
+    @property
+    def running(self) -> bool:
+        """True while the bus takes new work."""
+        return self.phase == "running"
+
+    @property
+    def closing(self) -> bool:
+        """True from the start of the shutdown to its end."""
+        return self.phase == "closing" or self.phase == "abandoning"
+
+    @property
+    def abandoning(self) -> bool:
+        """True once the shutdown gave up waiting (queued work is released, not run)."""
+        return self.phase == "abandoning"
+
+    @property
+    def lease_delta(self) -> timedelta:
+        """The lease as a timedelta."""
+        return self._lease_delta
+
+    def lease_until(self) -> datetime:
+        """When a lease taken now ends."""
+        return datetime.now(UTC) + self._lease_delta
+
+    async def wait_closing(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the shutdown to begin; True once it has."""
+        closing = self._closing
+        if closing is None:
+            return True
+        with anyio.move_on_after(timeout):
+            await closing.wait()
+        return self.phase != "running"
+
+    async def pause_until(self, when: datetime) -> bool:
+        """Sleep until `when`; True if the bus began to shut down meanwhile (or is stopped)."""
+        return await self.wait_closing(max(0.0, (when - datetime.now(UTC)).total_seconds()))
+
+
+async def until_signal(signals: Sequence[signal.Signals]) -> None:
+    """Return when one of `signals` arrives (logged); from the main thread only."""
+    with anyio.open_signal_receiver(*signals) as received:
+        async for signum in received:
+            log.warning("%s received: shutting down gracefully", signal.Signals(signum).name)
+            return
