@@ -267,11 +267,15 @@ def _parse_payload(name: str, spec: MessageSpec, text: str) -> Any:
     except RecursionError:
         raise UserError("PAYLOAD: the JSON is nested too deeply to read") from None
     try:
-        spec.model.model_validate(data)
+        validated = spec.model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise UserError(f"PAYLOAD does not match {name!r}: {validation_summary(exc)}") from None
     except RecursionError:
         raise UserError(f"PAYLOAD does not match {name!r}: it is nested too deeply") from None
+    from tidings.catalog import undeclared_fields
+
+    for field in undeclared_fields(validated):
+        click.echo(f"warning: PAYLOAD: {field}", err=True)
     return data
 
 

@@ -144,6 +144,10 @@ class Project:
             raw: Any = self.env[spec.env]
             if spec.kind == "paths":
                 raw = [part for part in raw.split(os.pathsep) if part]
+            elif spec.kind == "bool":
+                if raw.lower() not in ("true", "false", "1", "0"):
+                    raise UserError(f"environment variable {spec.env}={raw!r}: write true or false")
+                raw = raw.lower() in ("true", "1")
             return Setting(_read(spec.kind, raw, None), f"environment variable {spec.env}")
         if default is None:
             return Setting(None, "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Literal
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 from generated.freight import FreightBus
 from generated.freight.models import (
@@ -43,9 +43,9 @@ class Documents:
     """The documents this core process stored, and those metis has read with enough confidence."""
 
     def __init__(self) -> None:
-        self.files: dict[UUID, str] = {}
+        self.files: dict[str, str] = {}
         """File name of every document uploaded here, by document id."""
-        self.read: set[UUID] = set()
+        self.read: set[str] = set()
         """The documents of `files` analysed with at least `CONFIDENT` confidence."""
 
     def all_read(self) -> bool:
@@ -57,7 +57,7 @@ documents = Documents()
 """This process's documents (one core per process)."""
 
 
-async def file_name_of(bus: FreightBus, document_id: UUID) -> str:
+async def file_name_of(bus: FreightBus, document_id: str) -> str:
     """The file name of a document uploaded by this process, or found in its event log (a real
     core would keep its documents in a table of its own)."""
     if document_id in documents.files:
@@ -98,11 +98,11 @@ def subscribe(bus: FreightBus) -> None:
         say("core", f"milestone {message.data.milestone}", message)
 
 
-async def create_shipment(bus: FreightBus) -> UUID:
+async def create_shipment(bus: FreightBus) -> str:
     """The resolver of the talk: create the shipment, emit, answer at once."""
-    shipment_id = uuid4()
-    shipper = Party(party_id=uuid4(), name="Maison Dupont", email="ops@dupont.example")
-    consignee = Party(party_id=uuid4(), name="Shanghai Imports Ltd")
+    shipment_id = str(uuid4())
+    shipper = Party(party_id=str(uuid4()), name="Maison Dupont", email="ops@dupont.example")
+    consignee = Party(party_id=str(uuid4()), name="Shanghai Imports Ltd")
     await emit_shipment_created(
         bus,
         ShipmentCreated(
@@ -112,7 +112,7 @@ async def create_shipment(bus: FreightBus) -> UUID:
             consignee=consignee,
             legs=[Leg(origin="FRLEH", destination="CNSHA", mode="sea")],
             incoterm="FOB",
-            created_at=datetime.now(UTC),
+            created_at=datetime.now(UTC).isoformat(),
         ),
     )
     say("core", "shipmentCreated emitted; the resolver answers now")
@@ -121,12 +121,12 @@ async def create_shipment(bus: FreightBus) -> UUID:
 
 async def upload_document(
     bus: FreightBus,
-    shipment_id: UUID,
+    shipment_id: str,
     file_name: str = "BL-FRLEH-CNSHA.pdf",
     kind: Literal["bill_of_lading", "commercial_invoice", "packing_list"] = "bill_of_lading",
-) -> UUID:
+) -> str:
     """Store an uploaded document and say so; returns its document id."""
-    document_id = uuid4()
+    document_id = str(uuid4())
     documents.files[document_id] = file_name
     await emit_document_uploaded(
         bus,
@@ -136,7 +136,7 @@ async def upload_document(
             kind=kind,
             file_name=file_name,
             size_bytes=183_204,
-            uploaded_at=datetime.now(UTC),
+            uploaded_at=datetime.now(UTC).isoformat(),
         ),
     )
     where = "over NATS" if bus.transport is not None else "in background"
@@ -144,7 +144,7 @@ async def upload_document(
     return document_id
 
 
-async def book_and_sell(bus: FreightBus, shipment_id: UUID) -> None:
+async def book_and_sell(bus: FreightBus, shipment_id: str) -> None:
     """Commands and a second CRM update: a booking request, a manual resync, a won quote."""
     await emit_email_send_booking_request_asked_email_command(
         bus,
@@ -156,9 +156,9 @@ async def book_and_sell(bus: FreightBus, shipment_id: UUID) -> None:
     await emit_quote_accepted(
         bus,
         QuoteAccepted(
-            quote_id=uuid4(),
+            quote_id=str(uuid4()),
             shipment_id=shipment_id,
             total=Money(amount="4250.00", currency="EUR"),
-            accepted_at=datetime.now(UTC),
+            accepted_at=datetime.now(UTC).isoformat(),
         ),
     )

@@ -7,8 +7,6 @@ the subscriber; without one they run in-process like every other subscriber.
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import anyio
 
 from generated.freight import FreightBus
@@ -53,9 +51,9 @@ def analysis(document: DocumentUploaded, model: str) -> DocumentAnalyzed:
 
 def subscribe(bus: FreightBus) -> None:
     """Attach the metis handlers to `bus` (they publish on the same bus)."""
-    read: dict[UUID, DocumentUploaded] = {}
+    read: dict[str, DocumentUploaded] = {}
 
-    async def document_of(document_id: UUID) -> DocumentUploaded | None:
+    async def document_of(document_id: str) -> DocumentUploaded | None:
         """A document read before: remembered, or found in this bus's event log (a real metis
         would keep its documents in its own storage)."""
         if document_id not in read and bus.store is not None:

@@ -22,6 +22,6 @@ def subscribe(bus: FreightBus) -> None:
         await emit_tracking_updated(
             bus,
             TrackingUpdated(
-                shipment_id=message.data.shipment_id, milestone="loaded", at=datetime.now(UTC)
+                shipment_id=message.data.shipment_id, milestone="loaded", at=datetime.now(UTC).isoformat()
             ),
         )

@@ -13,12 +13,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeAlias, TypeVar, overload
 
 from tidings.runtime import (
+    DebugOptions,
     EventBus,
     EventIterator,
     Message,
     Mode,
     Once,
     RetryPolicy,
+    Store,
+    Transport,
 )
 
 from . import models
@@ -59,9 +62,30 @@ class FreightBus(EventBus):
     Shipments, documents, tracking and the emails around them.
     """
 
-    def __init__(self, **options: Any) -> None:
-        """A bus for this catalog; `options` go to `EventBus` (e.g. `debug=`, `store=`)."""
-        super().__init__(CATALOG, **options)
+    def __init__(
+        self,
+        *,
+        store: Store | None = None,
+        debug: DebugOptions | None = None,
+        lease: float = 30.0,
+        poll_interval: float = 0.5,
+        shutdown_timeout: float = 10.0,
+        claim_batch: int = 200,
+        max_in_flight: int = 2000,
+        transport: Transport | None = None,
+    ) -> None:
+        """A bus for this catalog; the options are `EventBus`'s (see there)."""
+        super().__init__(
+            CATALOG,
+            store=store,
+            debug=debug,
+            lease=lease,
+            poll_interval=poll_interval,
+            shutdown_timeout=shutdown_timeout,
+            claim_batch=claim_batch,
+            max_in_flight=max_in_flight,
+            transport=transport,
+        )
 
     @overload  # type: ignore[override]
     async def emit(

@@ -35,8 +35,8 @@ def test_generate_writes_the_package(
     assert set(snapshot(package)) == EXPECTED_FILES
     assert "10 file(s) written" in result.stdout
     models = (package / "models.py").read_text()
-    assert 'order_id: Annotated[str, Field(alias="orderId")]' in models
-    assert "populate_by_name=True" in models
+    assert 'order_id: Annotated[StrictStr, Field(alias="orderId")]' in models
+    assert "validate_by_name=True" in models
     assert "class ShopBus(EventBus):" in (package / "bus.py").read_text()
     assert "async def emit_order_placed(" in (package / "publishers" / "a.py").read_text()
     assert "def on_order_placed(" in (package / "subscribers" / "b.py").read_text()
@@ -88,7 +88,8 @@ def test_a_payload_edit_changes_only_what_depends_on_it(
     result = run_cli("generate", "--schemas", str(schemas), "--out", str(out))
     assert result.returncode == 0, result.stderr
     after = snapshot(out / "shop")
-    assert "coupon_code: Annotated[str | None, Field(alias=\"couponCode\", max_length=12)] = None" in (
+    assert ("coupon_code: Annotated[StrictStr | MISSING, Field(alias=\"couponCode\", "
+            "max_length=12)] = MISSING") in (
         after["models.py"][0].decode()
     )
     changed = {name for name in after if after[name][0] != before[name][0]}

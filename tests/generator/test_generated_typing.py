@@ -24,12 +24,12 @@ from tidings.runtime import Message
 
 async def main(bus: FreightBus) -> None:
     payload = DocumentUploaded(
-        document_id=uuid4(), shipment_id=uuid4(), kind="packing_list", file_name="a.pdf",
-        size_bytes=10, uploaded_at=datetime.now(UTC),
+        document_id=str(uuid4()), shipment_id=str(uuid4()), kind="packing_list", file_name="a.pdf",
+        size_bytes=10, uploaded_at=datetime.now(UTC).isoformat(),
     )
     await bus.emit("documentUploaded", payload)
     await emit_document_uploaded(bus, payload)
-    message = await bus.publish("resyncTracking", ResyncTracking(shipment_id=uuid4()))
+    message = await bus.publish("resyncTracking", ResyncTracking(shipment_id=str(uuid4())))
     reveal_type(message.data)
     first = await bus.once("documentUploaded")
     reveal_type(first.data.file_name)
@@ -60,7 +60,7 @@ from generated.freight.models import ResyncTracking
 
 
 async def main(bus: FreightBus) -> None:
-    await bus.emit("resyncTracking", ResyncTracking(shipment_idd=uuid4()))
+    await bus.emit("resyncTracking", ResyncTracking(shipment_idd=str(uuid4())))
 '''
 
 WRONG_PAYLOAD_TYPE = '''

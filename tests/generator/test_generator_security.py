@@ -94,7 +94,9 @@ print(json.dumps({
     "command_description": CATALOG.get("doSomething").description,
     "aliases": sorted(f.alias or n for n, f in model.model_fields.items()),
     "enum": [
-        list(typing.get_args(arg)) for arg in typing.get_args(model.model_fields["choice"].annotation)
+        list(typing.get_args(arg)) for arg in (
+            [model.model_fields["choice"].annotation]
+            + list(typing.get_args(model.model_fields["choice"].annotation)))
         if typing.get_origin(arg) is typing.Literal
     ][0],
     "choice_default": model.model_fields["choice"].default,

@@ -20,12 +20,21 @@ DATA_KEYWORDS = frozenset({
     "contentMediaType",
 })
 KNOWN = SCHEMA_VALUED | SCHEMA_MAPS | SCHEMA_ARRAYS | DATA_KEYWORDS
+OLDER_KEYWORDS = frozenset({
+    "definitions", "dependencies", "additionalItems", "$recursiveRef", "$recursiveAnchor",
+    "$dynamicRef", "$dynamicAnchor", "$vocabulary",
+})
+"""Keywords of drafts 7 and 2019-09 (and 2020-12's dynamic references) that tidings translates."""
+# Where drafts 7 and 2019-09 hold subschemas beyond the 2020-12 places above.
+_OLDER_VALUED = frozenset({"additionalItems"})
+_OLDER_MAPS = frozenset({"definitions", "dependencies"})
+_ARRAY_KEYS = SCHEMA_ARRAYS | {"items"}
 FORMATS = frozenset({
     "date-time", "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname",
     "ipv4", "ipv6", "uri", "uri-reference", "iri", "iri-reference", "uuid", "uri-template",
     "json-pointer", "relative-json-pointer", "regex",
 })
-"""The formats JSON Schema 2020-12 defines; tidings rejects others (typos like `uuid4`)."""
+"""The formats JSON Schema 2020-12 defines; tidings warns about others (typos like `uuid4`)."""
 
 Pointer = tuple[str | int, ...]
 
@@ -37,14 +46,14 @@ def subschemas(schema: Any, at: Pointer = ()) -> Iterator[tuple[dict[str, Any], 
         return
     yield schema, at
     for key, value in schema.items():
-        if key in SCHEMA_VALUED:
-            yield from subschemas(value, (*at, key))
-        elif key in SCHEMA_MAPS and isinstance(value, dict):
-            for name, sub in value.items():
-                yield from subschemas(sub, (*at, key, name))
-        elif key in SCHEMA_ARRAYS and isinstance(value, list):
+        if key in _ARRAY_KEYS and isinstance(value, list):
             for index, sub in enumerate(value):
                 yield from subschemas(sub, (*at, key, index))
+        elif key in SCHEMA_VALUED or key in _OLDER_VALUED:
+            yield from subschemas(value, (*at, key))
+        elif (key in SCHEMA_MAPS or key in _OLDER_MAPS) and isinstance(value, dict):
+            for name, sub in value.items():
+                yield from subschemas(sub, (*at, key, name))
 
 
 def json_pointer(parts: Pointer) -> str:

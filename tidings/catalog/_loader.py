@@ -12,8 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from tidings._json import canonical_json
 from tidings.catalog._bundle import Bundler, Target
 from tidings.catalog._durations import parse_duration
+from tidings.catalog._files import catalog_files, is_catalog_document
 from tidings.catalog._issues import CatalogError, CatalogIssue
 from tidings.catalog._model import (
     Catalog,
@@ -41,8 +43,7 @@ _ONLY_IN_MAIN = ("defaults", "description")
 
 def fingerprint(schema: Mapping[str, Any]) -> str:
     """sha256 hex of the canonical JSON (sorted keys, no whitespace) of `schema`."""
-    text = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(schema).encode("utf-8")).hexdigest()
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -50,11 +51,16 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 class _Loader:
-    def __init__(self, sources: Mapping[str, str], root: str) -> None:
+    def __init__(
+        self, sources: Mapping[str, str], root: str, *, strict_keywords: bool = False
+    ) -> None:
         self.sources = dict(sorted(sources.items()))
         self.root = root
         self.issues: list[CatalogIssue] = []
+        # unknown keywords and formats: annotations, so warnings unless `strict_keywords`
+        self.warnings: list[CatalogIssue] | None = None if strict_keywords else []
         self.files: dict[str, ParsedFile] = {}
+        self.schemas: dict[str, ParsedFile] = {}  # JSON or YAML schema files that payloads $ref
         self.broken: set[str] = set()  # files that did not parse: skip checks that need them
         # schemas under a rejected name: still checked, never part of the model
         self.misnamed: list[tuple[tuple[str, YamlPath], Any]] = []
@@ -76,9 +82,15 @@ class _Loader:
 
     def parse(self) -> None:
         for key, text in self.sources.items():
-            parsed = parse_yaml(self.display(key), text, self.issues)
+            if key.endswith(".json"):
+                parsed = _parse_json(self.display(key), text, self.issues)
+            else:
+                parsed = parse_yaml(self.display(key), text, self.issues)
             if parsed is None:
                 self.broken.add(key)
+                continue
+            if not is_catalog_document(key, parsed.data):
+                self.schemas[key] = parsed
                 continue
             if not isinstance(parsed.data, dict):
                 self.issue(
@@ -102,7 +114,8 @@ class _Loader:
             self.check_contexts(messages, contexts)
         for (key, path), schema in [*messages.values(), *defs.values(), *self.misnamed]:
             if isinstance(schema, dict):
-                self.issues.extend(payload_issues(self.files[key], path, schema))
+                self.issues.extend(
+                    payload_issues(self.files[key], path, schema, warnings=self.warnings))
         targets = [
             Target(model_name(name), key, path, node)
             for name, ((key, path), node) in messages.items()
@@ -113,9 +126,13 @@ class _Loader:
             for index, ((key, path), node) in enumerate(self.misnamed)
             if isinstance(node, dict)
         ]
-        bundler = Bundler(self.files, targets, broken=self.broken)
+        bundler = Bundler(self.files, targets, schemas=self.schemas, broken=self.broken,
+                          taken={*self.model_names, *defs})
         bundler.run()
         self.issues.extend(bundler.issues)
+        for key in bundler.reached_schema_files():
+            parsed = self.schemas[key]
+            self.issues.extend(payload_issues(parsed, (), parsed.data, warnings=self.warnings))
         defaults_retry, defaults_compat = self.defaults(main)
         built = self.build(main, contexts, messages, defs, bundler, defaults_retry, defaults_compat)
         if self.issues or built is None:
@@ -131,6 +148,11 @@ class _Loader:
             if "catalog" in parsed.data and isinstance(parsed.data["catalog"], str)
         ]
         if not declared:
+            if not self.files and self.schemas and not self.broken:
+                key, first = next(iter(self.schemas.items()))
+                self.issue(first, (), "no catalog file: this file reads as a JSON Schema file "
+                           "(its top level has schema keywords), and none declares `catalog: "
+                           "<name>`; add a catalog YAML file whose payloads `$ref` it")
             if self.files and not self.broken and not any(
                 "catalog" in p.data for p in self.files.values()
             ):
@@ -420,8 +442,12 @@ class _Loader:
             commands=commands,
             defaults_retry=defaults_retry,
             defaults_compatibility=defaults_compat,
-            shared_defs={name: bundler.rewritten[name] for name in sorted(defs)},
+            shared_defs={
+                name: bundler.rewritten[name]
+                for name in sorted([*defs, *(t.name for t in bundler.made)])
+            },
             files=tuple(self.display(key) for key in self.sources),
+            warnings=tuple(self.warnings or ()),
         )
 
 
@@ -456,16 +482,35 @@ def _no_catalog(where: str, message: str) -> CatalogError:
                                       message=message)])
 
 
-def load_catalog_texts(files: Mapping[str, str], *, root: str = "") -> Catalog:
-    """Load a catalog from in-memory files: virtual path (relative, `/`-separated) -> YAML text.
+def _parse_json(file: str, text: str, issues: list[CatalogIssue]) -> ParsedFile | None:
+    """A JSON schema file, read by the YAML reader (JSON is YAML) for its lines and columns."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        issues.append(CatalogIssue(location=Location(file=file, line=exc.lineno, column=exc.colno),
+                                   message=f"invalid JSON: {exc.msg}; fix the JSON syntax here"))
+        return None
+    found: list[CatalogIssue] = []
+    parsed = parse_yaml(file, text, found)
+    if parsed is None or found or parsed.data != data:
+        return ParsedFile(file=file, data=data)  # no positions: issues point at line 1
+    return parsed
 
-    Paths shown in errors and stored in the model are `root/path`. Raises `CatalogError`.
+
+def load_catalog_texts(
+    files: Mapping[str, str], *, root: str = "", strict_keywords: bool = False
+) -> Catalog:
+    """Load a catalog from in-memory files: virtual path (relative, `/`-separated) -> YAML text
+    (or JSON, for schema files that payloads `$ref`).
+
+    Paths shown in errors and stored in the model are `root/path`. Unknown keywords and formats
+    are `Catalog.warnings`, or errors too with `strict_keywords`. Raises `CatalogError`.
     """
     if not files:
         raise _no_catalog(root or ".", "no catalog files; add a *.yaml file with `catalog: <name>`")
     sources = {posixpath.normpath(key.replace(os.sep, "/")): text for key, text in files.items()}
     with _gc_paused():
-        return _Loader(sources, root).load()
+        return _Loader(sources, root, strict_keywords=strict_keywords).load()
 
 
 @contextmanager
@@ -498,11 +543,15 @@ def _read(path: Path, shown: str, issues: list[CatalogIssue]) -> str | None:
     return None
 
 
-def load_catalog(root: Path | str | Sequence[Path | str]) -> Catalog:
-    """Load a catalog from a directory (every *.yaml / *.yml below it, sorted) or from files.
+def load_catalog(
+    root: Path | str | Sequence[Path | str], *, strict_keywords: bool = False
+) -> Catalog:
+    """Load a catalog from a directory (every file `catalog_files` lists: *.yaml, *.yml and the
+    *.json schema files payloads `$ref`) or from files.
 
-    Paths in errors and in the model are shown as given (`schemas/freight.yaml`). Raises
-    `CatalogError` listing every problem, sorted by file and line.
+    Paths in errors and in the model are shown as given (`schemas/freight.yaml`). Unknown JSON
+    Schema keywords and formats are `Catalog.warnings`, or errors with `strict_keywords`.
+    Raises `CatalogError` listing every problem, sorted by file and line.
     """
     issues: list[CatalogIssue] = []
     sources: dict[str, str] = {}
@@ -513,13 +562,9 @@ def load_catalog(root: Path | str | Sequence[Path | str]) -> Catalog:
             raise _no_catalog(shown_root, "no such directory; point tidings at the directory "
                                           "that holds the catalog's *.yaml files")
         if directory.is_file():
-            return load_catalog([directory])
-        paths = sorted(
-            p for p in directory.rglob("*")
-            if p.suffix in (".yaml", ".yml") and p.is_file()
-            and not any(part.startswith(".") for part in p.relative_to(directory).parts)
-        )
-        if not paths:
+            return load_catalog([directory], strict_keywords=strict_keywords)
+        paths = catalog_files(directory)
+        if not any(p.suffix in (".yaml", ".yml") for p in paths):
             raise _no_catalog(shown_root, "no *.yaml or *.yml files in this directory; add the "
                                           "catalog files (one declares `catalog: <name>`)")
         for path in paths:
@@ -530,7 +575,8 @@ def load_catalog(root: Path | str | Sequence[Path | str]) -> Catalog:
                 sources[key] = text
         if issues:
             raise CatalogError(issues)
-        return load_catalog_texts(sources, root="" if shown_root == "." else shown_root)
+        return load_catalog_texts(sources, root="" if shown_root == "." else shown_root,
+                                  strict_keywords=strict_keywords)
     for item in root:
         path = Path(item)
         key = posixpath.normpath(path.as_posix())
@@ -539,4 +585,4 @@ def load_catalog(root: Path | str | Sequence[Path | str]) -> Catalog:
             sources[key] = text
     if issues:
         raise CatalogError(issues)
-    return load_catalog_texts(sources)
+    return load_catalog_texts(sources, strict_keywords=strict_keywords)

@@ -116,6 +116,8 @@ class Catalog(BaseModel):
     defaults_compatibility: Compatibility = Compatibility.BACKWARD
     shared_defs: dict[str, Any]
     files: tuple[str, ...]
+    warnings: tuple[Any, ...] = ()
+    """`CatalogIssue`s that do not stop loading: unknown JSON Schema keywords and formats."""
 
     def messages(self) -> list[MessageDef]:
         """Every event and command, sorted by name."""

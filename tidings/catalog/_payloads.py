@@ -1,33 +1,32 @@
-"""Payload schemas: checked against the JSON Schema 2020-12 meta-schema and for keywords
-that tidings does not support, each error with its JSON pointer."""
+"""Payload and schema-file schemas: checked against the meta-schema of their own draft, and for
+unknown keywords and formats (warnings), each with its JSON pointer."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
+from tidings.catalog._dialects import (
+    DRAFT_7,
+    DRAFT_2019_09,
+    DRAFT_2020_12,
+    dialect_of,
+    file_dialect,
+    meta_validator_of,
+    supported_dialects,
+)
 from tidings.catalog._issues import CatalogIssue
 from tidings.catalog._keywords import FORMATS as _FORMATS
 from tidings.catalog._keywords import KNOWN, json_pointer, subschemas
 from tidings.catalog._metaschema import meta_validator, surely_valid
-from tidings.catalog._model import JSON_SCHEMA_DIALECT
 from tidings.catalog._naming import property_name_problems
 from tidings.catalog._structure import did_you_mean, dotted
 from tidings.catalog._yaml import ParsedFile, Path
 
 _TYPES = "array, boolean, integer, null, number, object, string"
-_UNSUPPORTED = {
-    "$id": "a catalog file's URI is its path; remove `$id` and use relative refs "
-    "such as `common.yaml#/$defs/Money`",
-    "$anchor": "refer to definitions by pointer instead (`#/$defs/Name`)",
-    "$dynamicRef": "use `$ref` to a `$defs` entry instead",
-    "$dynamicAnchor": "use `$ref` to a `$defs` entry instead",
-    "$vocabulary": "catalog payloads always use the JSON Schema 2020-12 vocabularies",
-    "definitions": "move the definitions to the file's top-level `$defs:` "
-    "and refer to them as `#/$defs/Name`",
-}
 
 
 _OPEN_ENDED = ("allOf", "anyOf", "oneOf", "$ref", "patternProperties", "if", "then", "else",
@@ -102,37 +101,63 @@ def _meta_message(error: ValidationError) -> str:
 
 
 _SPECIFIC = {
-    "nullable": "`nullable` is OpenAPI, not JSON Schema; add 'null' to the `type` list "
-    "(`type: [string, 'null']`)",
-    "example": "`example` is OpenAPI; write `examples: [...]`",
-    "additionalItems": "`additionalItems` is draft 7; in JSON Schema 2020-12 `items` applies "
-    "after `prefixItems`: write `items: false` (or a schema)",
-    "dependencies": "`dependencies` is draft 7; write `dependentRequired` (names) or "
-    "`dependentSchemas` (schemas)",
+    "nullable": "`nullable` is OpenAPI, not JSON Schema, and means nothing here; add 'null' to the "
+    "`type` list (`type: [string, 'null']`)",
+    "example": "`example` is OpenAPI and means nothing here; write `examples: [...]`",
+    "additionalItems": "`additionalItems` is draft 7 and means nothing in 2020-12: `items` applies "
+    "after `prefixItems` (write `items: false` or a schema), or declare `$schema` draft 7",
+    "dependencies": "`dependencies` is draft 7 and means nothing in 2020-12; write "
+    "`dependentRequired` (names) or `dependentSchemas` (schemas), or declare `$schema` draft 7",
+}
+_LATEST_ONLY = {"prefixItems", "dependentRequired", "dependentSchemas", "$dynamicRef",
+                "$dynamicAnchor", "unevaluatedItems", "unevaluatedProperties", "$defs"}
+_KNOWN_BY_DIALECT = {
+    DRAFT_2020_12.name: KNOWN | {"definitions", "$comment"},
+    DRAFT_2019_09.name: (KNOWN - {"prefixItems", "$dynamicRef", "$dynamicAnchor"})
+    | {"definitions", "additionalItems", "$recursiveRef", "$recursiveAnchor", "$vocabulary"},
+    DRAFT_7.name: (KNOWN - _LATEST_ONLY - {"$anchor", "maxContains", "minContains",
+                                           "contentSchema", "deprecated"})
+    | {"definitions", "additionalItems", "dependencies"},
 }
 
 
-# Keywords the loop at the end of `payload_issues` passes over without a word.
-_PLAIN_KEYWORDS = KNOWN - {"nullable", "$defs", *_SPECIFIC, *_UNSUPPORTED}
-
-
-def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> list[CatalogIssue]:
-    """Problems of the payload schema at `path` in `parsed` (meta-schema, keywords)."""
+def payload_issues(
+    parsed: ParsedFile, path: Path, schema: Any, *, warnings: list[CatalogIssue] | None = None,
+) -> list[CatalogIssue]:
+    """Problems of the schema at `path` in `parsed` (a payload, a shared definition or a whole
+    schema file): meta-schema errors of its own draft (`$schema`, default 2020-12) are returned;
+    unknown keywords and formats (annotations, as JSON Schema says) go to `warnings`, each with
+    a did-you-mean, or are returned as errors too when `warnings` is None."""
     issues: list[CatalogIssue] = []
+    soft = issues if warnings is None else warnings
+    where_path = dotted(path)
 
-    def add(parts: tuple[str | int, ...], message: str, *, key: bool = False) -> None:
-        issues.append(
+    def add(parts: tuple[str | int, ...], message: str, *, key: bool = False,
+            into: list[CatalogIssue] | None = None) -> None:
+        (issues if into is None else into).append(
             CatalogIssue(
                 location=parsed.location((*path, *parts), key=key),
-                path=dotted(path),
+                path=where_path,
                 pointer=json_pointer(parts) or "/",
                 message=message,
             )
         )
 
-    errors = () if surely_valid(schema) else meta_validator().iter_errors(schema)
+    dialect = file_dialect(schema)
+    if dialect is None:
+        add(("$schema",), f"{_show(schema.get('$schema'))} is no JSON Schema draft tidings reads; "
+            f"write one of: {supported_dialects()} (or remove `$schema` for 2020-12)")
+        return issues
+    if not isinstance(schema, dict):
+        return issues
+    errors: Iterable[ValidationError]
+    if dialect.latest:
+        errors = () if surely_valid(schema) else meta_validator().iter_errors(schema)
+    else:
+        errors = meta_validator_of(dialect).iter_errors(schema)
     for error in errors:
         add(tuple(error.absolute_path), _meta_message(error))
+    known = _KNOWN_BY_DIALECT[dialect.name]
     for sub, parts in subschemas(schema):
         for index, name in _undeclared_required(sub):
             add(
@@ -157,43 +182,33 @@ def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> li
         if isinstance(fmt, str) and fmt not in _FORMATS:
             add(
                 (*parts, "format"),
-                f"unknown format {fmt!r}{did_you_mean(fmt, sorted(_FORMATS))}; use one of: "
-                + ", ".join(sorted(_FORMATS))
+                f"unknown format {fmt!r}{did_you_mean(fmt, sorted(_FORMATS))}, an annotation "
+                "only; use one of: " + ", ".join(sorted(_FORMATS))
                 + " (describe other values with `pattern`)",
+                into=soft,
             )
         schema_uri = sub.get("$schema")
-        if isinstance(schema_uri, str) and schema_uri.rstrip("#") != JSON_SCHEMA_DIALECT:
-            add(
-                (*parts, "$schema"),
-                f"payloads are JSON Schema 2020-12, not {schema_uri!r}; remove `$schema` "
-                f"or write {JSON_SCHEMA_DIALECT}",
-            )
-        if _PLAIN_KEYWORDS.issuperset(sub):
+        if parts and schema_uri is not None and dialect_of(schema_uri) is None:
+            add((*parts, "$schema"), f"{_show(schema_uri)} is no JSON Schema draft tidings "
+                f"reads; write one of: {supported_dialects()}")
+        if known.issuperset(sub):
             continue  # the common case: no keyword below needs a word
         for key in sub:
+            if key in known or key.startswith("x-"):
+                continue
             if key == "nullable" and isinstance(sub.get("type"), str):
-                add(
-                    (*parts, key),
-                    "`nullable` is OpenAPI, not JSON Schema; write "
-                    f"`type: [{sub['type']}, 'null']` instead",
-                    key=True,
+                message = (
+                    "`nullable` is OpenAPI, not JSON Schema, and means nothing here; write "
+                    f"`type: [{sub['type']}, 'null']` instead"
                 )
-            elif key in _SPECIFIC:
-                add((*parts, key), _SPECIFIC[key], key=True)
-            elif key in _UNSUPPORTED:
-                add((*parts, key), f"`{key}` is not supported here; {_UNSUPPORTED[key]}", key=True)
-            elif key == "$defs":
-                add(
-                    (*parts, key),
-                    "`$defs` inside a payload is not supported; move the definitions to the "
-                    "file's top-level `$defs:` and refer to them as `#/$defs/Name`",
-                    key=True,
+            elif key in _SPECIFIC and dialect.latest:
+                message = _SPECIFIC[key]
+            else:
+                choices = sorted(known)
+                message = (
+                    f"unknown JSON Schema keyword {key!r}{did_you_mean(key, choices)} "
+                    f"({dialect.name}): an annotation without effect; fix the spelling, or "
+                    "prefix custom annotations with `x-`"
                 )
-            elif key not in KNOWN and not key.startswith("x-"):
-                add(
-                    (*parts, key),
-                    f"unknown JSON Schema keyword {key!r}{did_you_mean(key, sorted(KNOWN))}; "
-                    "fix the spelling, or prefix custom annotations with `x-`",
-                    key=True,
-                )
+            add((*parts, key), message, key=True, into=soft)
     return issues

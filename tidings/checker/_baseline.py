@@ -4,7 +4,6 @@ history, or a catalog directory on disk. Git is driven through subprocess (`git 
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 import subprocess
@@ -16,7 +15,15 @@ from typing import Any
 import yaml
 
 from tidings._errors import UserError
-from tidings.catalog import Catalog, CatalogError, load_catalog, load_catalog_texts
+from tidings._json import canonical_json
+from tidings.catalog import (
+    Catalog,
+    CatalogError,
+    is_catalog_document,
+    is_catalog_path,
+    load_catalog,
+    load_catalog_texts,
+)
 from tidings.checker._yaml_split import SplitFile, digest, split_file
 
 
@@ -122,10 +129,8 @@ def _tree_files(top: Path, commit: str, prefix: str) -> dict[str, str]:
             continue
         meta, path = entry.split("\t", 1)
         _mode, kind, blob = meta.split()
-        if kind != "blob" or not path.endswith((".yaml", ".yml")):
-            continue
         rel = posixpath.relpath(path, prefix) if prefix else path
-        if rel.startswith("..") or any(part.startswith(".") for part in rel.split("/")):
+        if kind != "blob" or rel.startswith("..") or not is_catalog_path(rel):
             continue
         files[rel] = blob
     return files
@@ -178,8 +183,7 @@ _YamlDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _SECTIONS = ("events", "commands")
 
 
-def _canon(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+_canon = canonical_json
 
 
 def _version(body: Any) -> int:
@@ -329,7 +333,8 @@ def _parse(
 def _messages(parsed: dict[str, dict[str, Any]]) -> list[tuple[str, str, str, str]]:
     """(file, section, name, signature) per message; equal signatures mean an equal kind,
     version and resolved payload (the signature covers every file's `$defs`)."""
-    defs = _canon({rel: data.get("$defs") for rel, data in parsed.items()})
+    defs = _canon({rel: data.get("$defs") if is_catalog_document(rel, data) else data
+                   for rel, data in parsed.items()})
     out: list[tuple[str, str, str, str]] = []
     for rel, data in parsed.items():
         for section in _SECTIONS:

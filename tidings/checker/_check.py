@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tidings._errors import UserError
-from tidings.catalog import load_catalog
+from tidings.catalog import catalog_files, load_catalog
 from tidings.checker._baseline import (
     Baseline,
     load_git_baseline,
@@ -79,15 +79,11 @@ def _catalog_texts(catalog_dir: Path) -> dict[str, str] | None:
     if not catalog_dir.is_dir():
         return None
     texts: dict[str, str] = {}
-    for path in sorted(catalog_dir.rglob("*")):
-        rel = path.relative_to(catalog_dir)
-        if path.suffix in (".yaml", ".yml") and path.is_file() and not any(
-            part.startswith(".") for part in rel.parts
-        ):
-            try:
-                texts[rel.as_posix()] = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                return None
+    for path in catalog_files(catalog_dir):
+        try:
+            texts[path.relative_to(catalog_dir).as_posix()] = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
     return texts
 
 

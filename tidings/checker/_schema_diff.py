@@ -17,7 +17,6 @@ schema can not read some message the NEW one allows. Every `SchemaChange` says w
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
+from tidings._json import canonical_json
 from tidings.checker import _rules as R
 from tidings.checker._rules import Rule
 from tidings.checker._shapes import resolve_local_ref
@@ -120,8 +120,7 @@ def is_compatible(old: Any, new: Any, direction: str, *, policy: Policy = "lenie
     raise ValueError(f"unknown direction {direction!r}")
 
 
-def _canon(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+_canon = canonical_json
 
 
 def _esc(name: str) -> str:

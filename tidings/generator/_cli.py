@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tidings._settings import load_project
+from tidings.generator._codegen_schema import FORMAT_POLICIES
 
 
 @click.command("generate")
@@ -47,8 +48,12 @@ def generate_command(
     schemas_dir: Path = project.get("schemas", schemas, section="generate", default="schemas").value
     out_dir: Path = project.get("out", out, section="generate", default="generated").value
     templates_dir: Path | None = project.get("templates", templates, section="generate").value
+    formats = project.get("formats", section="generate", default="annotate",
+                          choices=FORMAT_POLICIES).value
+    strict_keywords = bool(project.get("strict_keywords", section="generate", default=False).value)
     if check_only:
-        stale = check(schemas_dir, out_dir, templates=templates_dir, force=force)
+        stale = check(schemas_dir, out_dir, templates=templates_dir, force=force, formats=formats,
+                      strict_keywords=strict_keywords)
         if stale:
             click.echo(f"{len(stale)} generated file(s) are stale; run `tidings generate`:")
             for item in stale:
@@ -56,7 +61,8 @@ def generate_command(
             sys.exit(1)
         click.echo(f"{project.shown(out_dir)} is up to date")
         return
-    result = generate(schemas_dir, out_dir, templates=templates_dir, force=force)
+    result = generate(schemas_dir, out_dir, templates=templates_dir, force=force, formats=formats,
+                      strict_keywords=strict_keywords)
     where = project.shown(result.package)
     if result.fast_path:
         click.echo(f"{where} is up to date (inputs unchanged)")

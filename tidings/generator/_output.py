@@ -13,6 +13,7 @@ from importlib import metadata
 from pathlib import Path
 
 from tidings._errors import UserError
+from tidings.catalog import catalog_files
 
 MANIFEST = "_manifest.json"
 """The file in every generated package that records the input hash and each file's digest."""
@@ -29,6 +30,9 @@ class GenerateResult:
     removed: tuple[str, ...] = ()
     fast_path: bool = False
     """True when the stored input hash matched and nothing was rendered at all."""
+    warnings: tuple[str, ...] = ()
+    """One line each: the catalog's warnings (unknown keywords, formats) and the model
+    generator's, in tidings' words (none on the fast path: nothing was read)."""
 
     @property
     def changed(self) -> bool:
@@ -58,35 +62,30 @@ def _version(distribution: str) -> str:
         return "unknown"
 
 
-def input_hash(schemas: Path, template_files: dict[str, bytes]) -> str:
-    """A hash of everything the output depends on: the catalog files' bytes, the templates, and
+def input_hash(schemas: Path, template_files: dict[str, bytes], settings: str = "") -> str:
+    """A hash of everything the output depends on: the catalog files' bytes (every file
+    `catalog_files` lists, schema files included), the templates, the `settings` text, and
     the versions and sources of tidings' generator and catalog loader and of
     datamodel-code-generator. Equal hashes mean equal output."""
     h = hashlib.sha256(b"tidings-generate-1\0")
+    h.update(f"settings:{settings}\0".encode())
     h.update(f"{_version('tidings')}\0{_version('datamodel-code-generator')}\0".encode())
     tidings_root = Path(__file__).resolve().parent.parent
-    for package in ("generator", "catalog", "_errors.py"):
+    for package in ("generator", "catalog", "_errors.py", "_json.py"):
         root = tidings_root / package
         sources = sorted(root.rglob("*.py")) if root.is_dir() else [root]
         for source in sources:
             if source.is_file():
                 h.update(f"tool:{source.relative_to(tidings_root).as_posix()}\0".encode())
                 h.update(_digest(source.read_bytes()).encode())
-    for path in sorted(_catalog_files(schemas)):
-        h.update(f"schema:{path.relative_to(schemas).as_posix()}\0".encode())
+    for path in catalog_files(schemas):
+        shown = path.name if schemas.is_file() else path.relative_to(schemas).as_posix()
+        h.update(f"schema:{shown}\0".encode())
         h.update(_digest(path.read_bytes()).encode())
     for name, data in sorted(template_files.items()):
         h.update(f"template:{name}\0".encode())
         h.update(_digest(data).encode())
     return h.hexdigest()
-
-
-def _catalog_files(schemas: Path) -> list[Path]:
-    if schemas.is_file():
-        return [schemas]
-    return [
-        p for p in schemas.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file()
-    ]
 
 
 def manifest_text(inputs: str, files: dict[str, str]) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from tidings._errors import UserError
+from tidings.generator._codegen_schema import FormatPolicy
 from tidings.generator._literals import (
     Code,
     doc_text,
@@ -28,7 +29,8 @@ _BUS_MODULE_NAMES = frozenset(
     {
         "Any", "Awaitable", "CATALOG", "Callable", "CommandName", "DebugOptions", "EventBus",
         "EventIterator", "EventName", "Literal", "Message", "MessageName", "Mode", "Never", "Once",
-        "RetryPolicy", "Sequence", "TypeAlias", "TypeVar", "models", "overload",
+        "RetryPolicy", "Sequence", "Store", "Transport", "TypeAlias", "TypeVar", "models",
+        "overload",
     }
 )
 
@@ -134,9 +136,13 @@ def template_context(catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def render_package(catalog: Catalog, templates: Path | None = None) -> dict[str, str]:
+def render_package(
+    catalog: Catalog, templates: Path | None = None, *, formats: FormatPolicy = "annotate",
+    notes: list[str] | None = None,
+) -> dict[str, str]:
     """Every file of the generated package for `catalog`, by path relative to the package root
-    (POSIX separators), sorted. Raises `UserError` when a template or the models fail."""
+    (POSIX separators), sorted. `formats` is the format policy of the models; warnings of the
+    model generator go to `notes`. Raises `UserError` when a template or the models fail."""
     env = environment(templates)
     context = template_context(catalog)
     files: dict[str, str] = {}
@@ -187,7 +193,8 @@ def render_package(catalog: Catalog, templates: Path | None = None) -> dict[str,
             # the model's docstring (documentation only; the fingerprint is of the catalog's schema)
             payload.setdefault("description", message.description)
     files["models.py"] = render_models(
-        catalog.name, bundle, [m.model_name for m in catalog.messages()]
+        catalog.name, bundle, [m.model_name for m in catalog.messages()], formats=formats,
+        notes=notes,
     )
     files["py.typed"] = ""
     return dict(sorted(files.items()))

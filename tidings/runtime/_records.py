@@ -79,7 +79,8 @@ def to_stored(message: Message[Any]) -> StoredMessage:
     """`message` as the log stores it (and as it travels): the payload as its JSON text."""
     assert message.emitted_at is not None and message.correlation_id is not None
     return StoredMessage(
-        message.id, message.name, message.version, message.data.model_dump_json(by_alias=True),
+        message.id, message.name, message.version,
+        message.data.model_dump_json(by_alias=True, exclude_unset=True),
         message.emitted_at, message.correlation_id, message.causation_id, message.producer,
     )
 
