@@ -21,6 +21,7 @@ from tidings.runtime.stores._memory import MemoryStore
 from tidings.runtime.stores._postgres import PostgresStore
 from tidings.runtime.stores._sql import StoreError
 from tidings.runtime.stores._sqlite import SQLiteStore
+from tidings.runtime.stores._storable import MAX_DEPTH, UnstorableError, check_storable
 
 
 def open_store(url: str) -> Store:
@@ -42,6 +43,7 @@ def open_store(url: str) -> Store:
 
 
 __all__ = [
+    "MAX_DEPTH",
     "SCHEMA_VERSION",
     "STATUSES",
     "Claim",
@@ -55,5 +57,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredMessage",
+    "UnstorableError",
+    "check_storable",
     "open_store",
 ]

@@ -85,13 +85,16 @@ class PostgresStore(SqlStore):
     """The event log in PostgreSQL: tables `messages` and `deliveries` in `schema` (created if
     missing). Claims use `FOR UPDATE SKIP LOCKED`, so several bus processes share one database;
     a trigger NOTIFYs when a delivery becomes `pending` (a replay, or an admin's UPDATE), which
-    wakes every listening bus at once. Install with the `postgres` extra.
+    wakes every listening bus at once. Each statement waits up to `lock_timeout` seconds for a
+    lock another session holds (then the write is retried for `retry_for`, as a lost
+    connection is). Install with the `postgres` extra.
     """
 
     notifies = True
 
     def __init__(self, dsn: str, *, schema: str = "public", pool_size: int = 4,
-                 connect_timeout: float = 5.0, application_name: str = "tidings") -> None:
+                 connect_timeout: float = 5.0, application_name: str = "tidings",
+                 lock_timeout: float = 5.0) -> None:
         super().__init__()
         if not _SCHEMA_NAME.fullmatch(schema):
             raise ValueError(f"schema must be a plain SQL identifier, got {schema!r}")
@@ -100,6 +103,7 @@ class PostgresStore(SqlStore):
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
         self.application_name = application_name
+        self.lock_timeout = lock_timeout
         self._pool: Any = None
         self._listener: Any = None
         self._listen_limiter = anyio.CapacityLimiter(1)
@@ -124,7 +128,8 @@ class PostgresStore(SqlStore):
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             self._pool = psycopg_pool.ConnectionPool(
                 self.dsn, min_size=1, max_size=self.pool_size, open=False,
-                kwargs={"options": f"-c search_path={self.schema}",
+                kwargs={"options": f"-c search_path={self.schema}"
+                                   f" -c lock_timeout={max(1, round(self.lock_timeout * 1000))}",
                         "connect_timeout": self.connect_timeout,
                         "application_name": self.application_name},
                 check=psycopg_pool.ConnectionPool.check_connection,
@@ -151,10 +156,14 @@ class PostgresStore(SqlStore):
     def _read(self, body: Callable[[Cursor], Any]) -> Any:
         return self._transaction(body)
 
-    def _is_transient(self, exc: BaseException) -> bool:
+    def _is_row_error(self, exc: BaseException) -> bool:
         psycopg, psycopg_pool = self._psycopg()
-        transient = (psycopg.OperationalError, psycopg_pool.PoolTimeout, psycopg.errors.SerializationFailure)
-        return isinstance(exc, transient)
+        if isinstance(exc, (StoreError, psycopg_pool.PoolTimeout)):
+            return False
+        if isinstance(exc, psycopg.Error):
+            return isinstance(exc, (psycopg.DataError, psycopg.IntegrityError,
+                                    psycopg.ProgrammingError, psycopg.NotSupportedError))
+        return True
 
     def _upgrade(self, cursor: Cursor) -> int:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('tidings_schema'))")

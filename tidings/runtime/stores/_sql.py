@@ -90,6 +90,7 @@ class SqlStore(Store):
         self._running = False
         self._writer_scope: anyio.CancelScope | None = None
         self._writer_done: anyio.Event | None = None
+        self._backoff = 0.05
         self._writer_limiter = anyio.CapacityLimiter(1)
         self._reader_limiter = anyio.CapacityLimiter(1)
 
@@ -112,8 +113,14 @@ class SqlStore(Store):
         """Run `body(cursor)` on a read connection."""
 
     @abstractmethod
-    def _is_transient(self, exc: BaseException) -> bool:
-        """True when the error is a lost connection or a lock worth retrying."""
+    def _is_row_error(self, exc: BaseException) -> bool:
+        """True when the error comes from the rows written (a value the database refuses), not
+        from the database (unreachable, locked, full): then each write of the group is tried
+        alone. Anything else is retried for `retry_for` seconds."""
+
+    def _is_lasting(self, exc: BaseException) -> bool:
+        """True when retrying cannot help (the file is gone): fail at once."""
+        return isinstance(exc, StoreError)
 
     @abstractmethod
     def _upgrade(self, cursor: Cursor) -> int:
@@ -208,16 +215,29 @@ class SqlStore(Store):
                     self._group = _Group()
                     self._committing = group
                     try:
-                        await self._commit_group(appends, outcomes, calls, group)
+                        kept = await self._commit_group(appends, outcomes, calls, group)
                     finally:
                         self._committing = None
                         group.done.set()
+                    if kept:
+                        # The database is down, full or locked: wait before trying the kept
+                        # outcomes again (new appends wait with them, and fail if it lasts).
+                        await anyio.sleep(self._backoff)
+                        self._backoff = min(self._backoff * 2, 2.0)
+                    else:
+                        self._backoff = 0.05
         finally:
+            if self._outcomes:
+                log.error(
+                    "%s: %d delivery outcomes not recorded (the database stayed unavailable);"
+                    " those deliveries run again once their lease ends", self, len(self._outcomes),
+                )
             self._writer_done.set()
 
     async def _commit_group(
         self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op], group: _Group
-    ) -> None:
+    ) -> bool:
+        """Commit one group; True when its outcomes could not be written and were queued again."""
         give_up = anyio.current_time() + self.retry_for
         delay = 0.05
         attempt_calls = calls
@@ -229,60 +249,95 @@ class SqlStore(Store):
                     limiter=self._writer_limiter,
                 )
             except Exception as exc:
-                if self._is_transient(exc) and anyio.current_time() < give_up:
+                if self._is_row_error(exc):
+                    return await self._commit_each(appends, outcomes, attempt_calls, group, exc)
+                if not self._is_lasting(exc) and anyio.current_time() < give_up:
                     log.warning("%s: write failed (%s); retrying in %.2fs", self, exc, delay)
                     # A claim may have been committed before the connection dropped: never
                     # repeat it blindly, let its caller ask again.
                     for op in attempt_calls:
                         if not op.idempotent:
-                            op.error = exc
+                            op.error = self._error("the write failed", exc)
                             op.done.set()
                     attempt_calls = [op for op in attempt_calls if op.idempotent]
                     await anyio.sleep(delay)
                     delay = min(delay * 2, 2.0)
                     continue
-                await self._commit_each(appends, outcomes, attempt_calls, group, exc)
-                return
+                # The database itself cannot take writes now: the appends fail (their callers
+                # learn that the messages were not accepted), the outcomes are kept for later.
+                log.error("%s: write failed (%s); %d message(s) not stored, %d delivery outcomes"
+                          " kept to write later", self, exc, len(appends), len(outcomes))
+                for index, append in enumerate(appends):
+                    group.errors[index] = self._error(f"message {append[0].id} not stored", exc)
+                for op in attempt_calls:
+                    op.error = self._error("the write failed", exc)
+                    op.done.set()
+                self._keep(outcomes)
+                return bool(outcomes)
             for op, result in zip(attempt_calls, results, strict=True):
                 op.result = result
                 op.done.set()
-            return
+            return False
+
+    def _keep(self, outcomes: list[Outcome]) -> None:
+        """Queue outcomes that could not be written again, ahead of newer ones (they are
+        idempotent: writing one twice leaves the row as writing it once)."""
+        if outcomes:
+            self._outcomes[:0] = outcomes
+
+    def _error(self, what: str, cause: BaseException) -> StoreError:
+        error = StoreError(f"{self}: {what}: {str(cause).strip() or type(cause).__name__}")
+        error.__cause__ = cause
+        return error
 
     async def _commit_each(
         self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op], group: _Group,
         first: BaseException,
-    ) -> None:
-        # A group failed for a reason that is not transient: commit each part alone so one bad
-        # write does not fail the others, and hand each caller its own error.
+    ) -> bool:
+        # A group failed because of one of its rows: commit each part alone so one bad write
+        # does not fail the others, and hand each caller its own error.
         log.warning("%s: group commit failed (%s); committing one by one", self, first)
+        kept = False
         if outcomes:
             try:
-                await anyio.to_thread.run_sync(
-                    self._transaction, lambda cur: self._write(cur, [], outcomes, []),
-                    limiter=self._writer_limiter,
-                )
+                await self._write_alone([], outcomes, [])
             except Exception as exc:
-                log.error("%s: %d delivery outcomes not recorded: %s", self, len(outcomes), exc)
+                if not self._is_row_error(exc):
+                    self._keep(outcomes)
+                    kept = True
+                else:
+                    for outcome in outcomes:
+                        try:
+                            await self._write_alone([], [outcome], [])
+                        except Exception as one:
+                            if self._is_row_error(one):
+                                log.error("%s: delivery outcome %s not recorded: %s", self,
+                                          outcome, one)
+                            else:
+                                self._keep([outcome])
+                                kept = True
         for index, append in enumerate(appends):
             try:
-                await anyio.to_thread.run_sync(
-                    self._transaction, lambda cur, a=append: self._write(cur, [a], [], []),
-                    limiter=self._writer_limiter,
-                )
+                await self._write_alone([append], [], [])
             except Exception as exc:
                 log.error("%s: message %s not stored: %s", self, append[0].id, exc)
-                group.errors[index] = exc
+                group.errors[index] = self._error(f"message {append[0].id} not stored", exc)
         for op in calls:
             try:
-                op.result = (
-                    await anyio.to_thread.run_sync(
-                        self._transaction, lambda cur, o=op: self._write(cur, [], [], [o]),
-                        limiter=self._writer_limiter,
-                    )
-                )[0]
+                op.result = (await self._write_alone([], [], [op]))[0]
             except Exception as exc:
-                op.error = exc
+                op.error = self._error("the write failed", exc)
             op.done.set()
+        return kept
+
+    async def _write_alone(
+        self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op]
+    ) -> list[Any]:
+        results: list[Any] = await anyio.to_thread.run_sync(
+            self._transaction, lambda cur: self._write(cur, appends, outcomes, calls),
+            limiter=self._writer_limiter,
+        )
+        return results
 
     def _write(
         self, cur: Cursor, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op]
@@ -361,28 +416,72 @@ class SqlStore(Store):
             rows = sorted(
                 self._claim_rows(cur, owner, subscribers, now, lease_until, limit), key=lambda r: r[3]
             )
-            messages = self._messages_by_id(cur, list({r[0] for r in rows}))
-            return [Claim(messages[self._py_uuid(r[0])], r[1], r[2]) for r in rows]
+            messages, unreadable = self._messages_by_id(cur, list({r[0] for r in rows}))
+            claims: list[Claim] = []
+            dead: list[tuple[Any, str]] = []
+            for message_id, subscriber, attempt, row_id in rows:
+                message = messages.get(message_id)
+                if message is None:
+                    reason = unreadable.get(message_id, "its row in `messages` is missing")
+                    dead.append((row_id, f"cannot read the stored message {message_id}: {reason}"))
+                else:
+                    claims.append(Claim(message, subscriber, attempt))
+            if dead:
+                # A row edited by hand (or damaged) that no bus can read: it goes dead with the
+                # reason, in this transaction, and never blocks the others.
+                for row_id, error in dead:
+                    log.error("%s: delivery %s goes dead: %s", self, row_id, error)
+                    cur.execute(self._sql(
+                        "UPDATE deliveries SET status = 'dead', last_error = ?, owner = NULL,"
+                        " lease_until = NULL, next_attempt_at = NULL WHERE id = ?"
+                    ), (error, row_id))
+            return claims
 
         claims: list[Claim] = await self._call(body, idempotent=False)
         return claims
 
-    def _messages_by_id(self, cur: Cursor, ids: list[Any]) -> dict[UUID, StoredMessage]:
-        found: dict[UUID, StoredMessage] = {}
+    def _messages_by_id(
+        self, cur: Cursor, ids: list[Any]
+    ) -> tuple[dict[Any, StoredMessage], dict[Any, str]]:
+        """The messages with these ids (keyed by the id as the database gave it), and why each
+        unreadable one cannot be read (a bad UUID, time, encoding...)."""
+        found: dict[Any, StoredMessage] = {}
+        unreadable: dict[Any, str] = {}
+        select = (f"SELECT id, name, version, {self.payload_column}, emitted_at, correlation_id,"
+                  " causation_id, producer FROM messages WHERE id IN ")
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            cur.execute(self._sql(
-                f"SELECT id, name, version, {self.payload_column}, emitted_at, correlation_id,"
-                f" causation_id, producer FROM messages WHERE id IN ({', '.join('?' * len(chunk))})"
-            ), chunk)
-            for row in cur.fetchall():
-                message = self._message(row)
-                found[message.id] = message
-        return found
+            try:
+                cur.execute(self._sql(select + f"({', '.join('?' * len(chunk))})"), chunk)
+                rows = cur.fetchall()
+            except Exception as exc:
+                if not self._is_row_error(exc) and not self._is_decode_error(exc):
+                    raise
+                rows = []
+                for one in chunk:  # find the row the driver cannot load
+                    try:
+                        cur.execute(self._sql(select + "(?)"), [one])
+                        rows.extend(cur.fetchall())
+                    except Exception as error:
+                        if not self._is_row_error(error) and not self._is_decode_error(error):
+                            raise
+                        unreadable[one] = f"{type(error).__name__}: {error}"
+            for row in rows:
+                try:
+                    found[row[0]] = self._message(row)
+                except (ValueError, TypeError, AssertionError) as exc:
+                    unreadable[row[0]] = f"{type(exc).__name__}: {exc}"
+        return found, unreadable
+
+    def _is_decode_error(self, exc: BaseException) -> bool:
+        """True when the driver could not turn one row's stored value into Python (a store
+        whose driver reports that as a database error says so here)."""
+        return False
 
     def _message(self, row: Sequence[Any]) -> StoredMessage:
         emitted = self._py_time(row[4])
-        assert emitted is not None
+        if emitted is None:
+            raise ValueError("emitted_at is NULL")
         return StoredMessage(
             self._py_uuid(row[0]), row[1], row[2], row[3], emitted, self._py_uuid(row[5]),
             None if row[6] is None else self._py_uuid(row[6]), row[7],
@@ -461,7 +560,7 @@ class SqlStore(Store):
                 found.extend(self._delivery(r) for r in cur.fetchall())
             return found
 
-        rows: list[Delivery] = await anyio.to_thread.run_sync(self._read, body, limiter=self._reader_limiter)
+        rows: list[Delivery] = await self._read_in_thread(body)
         return rows
 
     async def log(
@@ -509,10 +608,16 @@ class SqlStore(Store):
                     rows.setdefault(delivery.message_id, []).append(delivery)
             return [LogEntry(m, tuple(rows.get(m.id, ()))) for m in messages]
 
-        entries: list[LogEntry] = await anyio.to_thread.run_sync(
-            self._read, body, limiter=self._reader_limiter
-        )
+        entries: list[LogEntry] = await self._read_in_thread(body)
         return entries
+
+    async def _read_in_thread(self, body: Call) -> Any:
+        try:
+            return await anyio.to_thread.run_sync(self._read, body, limiter=self._reader_limiter)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise self._error("the read failed", exc) from exc
 
 
 def merge_outcomes(outcomes: list[Outcome]) -> list[Outcome]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -92,6 +93,7 @@ class SQLiteStore(SqlStore):
         self._writer_conn: sqlite3.Connection | None = None
         self._rows = _ROWS
         self._reader_conn: sqlite3.Connection | None = None
+        self._identity = (0, 0)
 
     def __str__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -119,6 +121,8 @@ class SQLiteStore(SqlStore):
         try:
             self._writer_conn = self._open_one()
             self._reader_conn = self._open_one()
+            opened = os.stat(self.path)
+            self._identity = (opened.st_dev, opened.st_ino)
             variables = self._writer_conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
             self._rows = max(1, min(_ROWS, variables // 9))
         except sqlite3.Error as exc:
@@ -135,6 +139,7 @@ class SQLiteStore(SqlStore):
         conn = self._writer_conn
         if conn is None:
             raise StoreError(f"{self} is closed")
+        self._check_file()
         cur = conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -149,10 +154,35 @@ class SQLiteStore(SqlStore):
         conn = self._reader_conn
         if conn is None:
             raise StoreError(f"{self} is closed")
+        self._check_file()
         return body(conn.cursor())
 
-    def _is_transient(self, exc: BaseException) -> bool:
-        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+    def _is_row_error(self, exc: BaseException) -> bool:
+        if isinstance(exc, StoreError):
+            return False
+        if isinstance(exc, sqlite3.Error):
+            return isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError,
+                                    sqlite3.InterfaceError, sqlite3.ProgrammingError))
+        return True
+
+    def _is_decode_error(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and "decode" in str(exc)
+
+    def _check_file(self) -> None:
+        """Fail when the file was deleted or replaced since it was opened: SQLite would go on
+        writing into the unlinked inode (or the old one), and every write would be lost."""
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            raise StoreError(
+                f"{self}: the database file {str(self.path)!r} was deleted while in use; nothing"
+                " written since is stored: restore the file or restart with a new one"
+            ) from None
+        if (now.st_dev, now.st_ino) != self._identity:
+            raise StoreError(
+                f"{self}: the database file {str(self.path)!r} was replaced by another file"
+                " while in use; restart to use the new file"
+            )
 
     def _upgrade(self, cursor: Cursor) -> int:
         cursor.execute("CREATE TABLE IF NOT EXISTS tidings_schema (version INTEGER NOT NULL)")
