@@ -31,6 +31,7 @@ from tidings.runtime.emitter import (
     event_names,
 )
 from tidings.runtime.stores._base import Delivery, Store
+from tidings.runtime.stores._storable import check_storable
 from tidings.runtime.transports._base import Transport
 
 
@@ -126,6 +127,9 @@ class EventBus(Emittery):
         Message (caused by the message being handled, if any).
 
         Raises KeyError for a name the catalog lacks and pydantic.ValidationError for a bad payload.
+        (`publish` on a bus with a store also raises `UnstorableError`, a ValueError, for a
+        payload no store can keep and read back: NaN/Infinity, NUL characters, lone surrogates,
+        nesting deeper than `MAX_DEPTH`.)
         """
         return build_message(self._spec(name), data, producer)
 
@@ -170,6 +174,8 @@ class EventBus(Emittery):
         if self.store is not None:
             self._lifecycle.check_emit(name, self.started, isinstance(current_event.get(), Message))
         message = self.message(name, data, producer=producer)
+        if self.store is not None:
+            check_storable(message.data)  # what the log could not give back is refused here
         subs = self.dispatcher.prepare(message, kind)
         relay = self._relay
         if relay is not None and name in self._relay_names:
