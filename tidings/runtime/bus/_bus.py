@@ -11,6 +11,8 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
+import anyio
+
 from tidings.runtime._event import Message
 from tidings.runtime._records import build_message, to_stored
 from tidings.runtime._retry import RetryPolicy
@@ -185,10 +187,14 @@ class EventBus(Emittery):
 
     async def _append(self, message: Message[Any], subs: tuple[Subscription, ...]) -> None:
         # The message and a delivery row per persisted subscriber, in one transaction.
+        # Shielded: once the append is queued it commits whatever the caller does, so a caller
+        # cancelled meanwhile (a request deadline) must still hand the message to its
+        # subscribers, which the caller's next lines do before any checkpoint.
         assert self.store is not None and message.emitted_at is not None
         names = [s.listener.name for s in subs if s.active and isinstance(s.listener, Runner)]
-        await self.store.append(to_stored(message), names, self._lifecycle.owner,
-                                message.emitted_at + self._lifecycle.lease_delta)
+        with anyio.CancelScope(shield=True):
+                await self.store.append(to_stored(message), names, self._lifecycle.owner,
+                                    message.emitted_at + self._lifecycle.lease_delta)
 
     # -- subscribing ---------------------------------------------------------------------------
 
