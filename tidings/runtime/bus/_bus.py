@@ -11,6 +11,8 @@ from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
 
+import anyio
+
 from tidings.runtime._event import Message
 from tidings.runtime._records import build_message, to_stored
 from tidings.runtime._retry import RetryPolicy
@@ -31,6 +33,7 @@ from tidings.runtime.emitter import (
     event_names,
 )
 from tidings.runtime.stores._base import Delivery, Store
+from tidings.runtime.stores._storable import check_storable
 from tidings.runtime.transports._base import Transport
 
 
@@ -126,6 +129,9 @@ class EventBus(Emittery):
         Message (caused by the message being handled, if any).
 
         Raises KeyError for a name the catalog lacks and pydantic.ValidationError for a bad payload.
+        (`publish` on a bus with a store also raises `UnstorableError`, a ValueError, for a
+        payload no store can keep and read back: NaN/Infinity, NUL characters, lone surrogates,
+        nesting deeper than `MAX_DEPTH`.)
         """
         return build_message(self._spec(name), data, producer)
 
@@ -170,6 +176,8 @@ class EventBus(Emittery):
         if self.store is not None:
             self._lifecycle.check_emit(name, self.started, isinstance(current_event.get(), Message))
         message = self.message(name, data, producer=producer)
+        if self.store is not None:
+            check_storable(message.data)  # what the log could not give back is refused here
         subs = self.dispatcher.prepare(message, kind)
         relay = self._relay
         if relay is not None and name in self._relay_names:
@@ -179,10 +187,14 @@ class EventBus(Emittery):
 
     async def _append(self, message: Message[Any], subs: tuple[Subscription, ...]) -> None:
         # The message and a delivery row per persisted subscriber, in one transaction.
+        # Shielded: once the append is queued it commits whatever the caller does, so a caller
+        # cancelled meanwhile (a request deadline) must still hand the message to its
+        # subscribers, which the caller's next lines do before any checkpoint.
         assert self.store is not None and message.emitted_at is not None
         names = [s.listener.name for s in subs if s.active and isinstance(s.listener, Runner)]
-        await self.store.append(to_stored(message), names, self._lifecycle.owner,
-                                message.emitted_at + self._lifecycle.lease_delta)
+        with anyio.CancelScope(shield=True):
+                await self.store.append(to_stored(message), names, self._lifecycle.owner,
+                                    message.emitted_at + self._lifecycle.lease_delta)
 
     # -- subscribing ---------------------------------------------------------------------------
 

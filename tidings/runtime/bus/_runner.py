@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import anyio
 
 from tidings.runtime._event import Message
 from tidings.runtime._retry import RetryPolicy, decide
@@ -22,6 +25,23 @@ log = logging.getLogger("tidings.bus")
 BROKER_LEASE = datetime(9999, 12, 31, tzinfo=UTC)
 """The lease of a delivery the broker holds (a remote subscriber's message in flight or waiting
 for redelivery): no bus claims it; the broker delivers it again. `replay` resets it."""
+
+
+class HandlerAborted(RuntimeError):
+    """A handler ended with a `BaseException` that is not the bus's own cancellation (a
+    `CancelledError` from a task someone else cancelled, `KeyboardInterrupt`, `SystemExit`, ...):
+    recorded as a failed attempt like any error (its `__cause__` is the original). After the
+    attempt is recorded, `KeyboardInterrupt` and `SystemExit` still propagate and stop the process."""
+
+
+def _as_failure(exc: BaseException) -> Exception | None:
+    # What a BaseException out of a handler is: None for the bus's (or the caller's) own
+    # cancellation, which puts the delivery back; else an error to record as a failed attempt.
+    if isinstance(exc, anyio.get_cancelled_exc_class()) and anyio.current_effective_deadline() == -math.inf:
+        return None
+    failure = HandlerAborted(f"the handler raised {type(exc).__name__}: {exc!r}")
+    failure.__cause__ = exc
+    return failure
 
 
 class Runner:
@@ -69,8 +89,25 @@ class Runner:
             return
         while True:
             try:
-                if (pending := call(self.listener, message)) is not None:
-                    await pending
+                try:
+                    if (pending := call(self.listener, message)) is not None:
+                        await pending
+                except (KeyboardInterrupt, SystemExit) as stop:
+                    # Recorded (and committed) before it stops the process, so a poison message
+                    # goes dead at max_attempts across restarts.
+                    failure = _as_failure(stop)
+                    assert failure is not None
+                    self.failed(message, failure, False)
+                    with anyio.CancelScope(shield=True), anyio.move_on_after(lifecycle.lease):
+                        await store.flush()
+                    raise
+                except Exception:
+                    raise
+                except BaseException as other:
+                    failure = _as_failure(other)
+                    if failure is None:
+                        raise
+                    raise failure from other
             except Exception as exc:
                 hold = self.mode == "serial" and not raise_errors
                 retry_at = self.failed(message, exc, hold)
@@ -89,8 +126,11 @@ class Runner:
                 if raise_errors:
                     raise
                 return
+            except (KeyboardInterrupt, SystemExit):
+                raise
             except BaseException:
-                # Cancelled (the shutdown timed out, or the caller gave up): run it again later.
+                # Our own cancellation (the shutdown timed out, or the caller gave up): run it
+                # again later.
                 store.record(Outcome(message.id, self.name, "pending", datetime.now(UTC)))
                 raise
             store.record(Outcome(message.id, self.name, "succeeded", datetime.now(UTC)))

@@ -33,6 +33,10 @@ from tidings.runtime.transports._base import Transport
 
 log = logging.getLogger("tidings.bus")
 
+CANCEL_GRACE = 1.0
+"""Seconds the deliveries cancelled at the end of a shutdown get to unwind (record their
+outcome), even when `shutdown_timeout` has already passed."""
+
 
 class Worker:
     """Claims, renews, starts and shuts down for one bus; with a transport, it also owns the
@@ -108,6 +112,9 @@ class Worker:
         if self.consumers is not None:
             self.consumers.stop()  # no new messages from the broker; those under way finish
         with anyio.CancelScope(shield=True):
+            # One deadline for the whole shutdown: what is queued behind a hung delivery is
+            # released at once when it passes, not waited for again.
+            deadline = anyio.current_time() + (0 if failed else self.shutdown_timeout)
             with anyio.move_on_after(0 if failed else self.shutdown_timeout):
                 await dispatcher.wait_idle()
             lifecycle.abandon()
@@ -116,11 +123,12 @@ class Worker:
             inner.cancel_scope.cancel()  # the deliveries still running, if any
             if self.consumers is not None:
                 self.consumers.abandon()
-            with anyio.move_on_after(self.shutdown_timeout):
+            self._release_queued()
+            with anyio.move_on_after(max(deadline - anyio.current_time(), CANCEL_GRACE)):
                 await dispatcher.wait_idle()
                 for done in self._loops_done:
                     await done.wait()
-            self._release_queued()
+            self._warn_outstanding()
             try:
                 await self.store.close()
             finally:
@@ -135,6 +143,8 @@ class Worker:
             if isinstance(runner, Runner) and isinstance(event, Message):
                 self.store.record(Outcome(event.id, runner.name, "pending", datetime.now(UTC),
                                           attempts_delta=-1))
+
+    def _warn_outstanding(self) -> None:
         if self.dispatcher.outstanding:
             log.warning("%d deliveries ignored cancellation at shutdown; they stay running until"
                         " their lease ends", self.dispatcher.outstanding)

@@ -163,7 +163,7 @@ class PostgresStore(SqlStore):
             self._listener = None
 
     def _transaction(self, body: Callable[[Cursor], Any]) -> Any:
-        self._refuse_write()
+        self.refuse_write()
         return self._read(body)
 
     def _read(self, body: Callable[[Cursor], Any]) -> Any:

@@ -171,7 +171,8 @@ class SqlStore(Store):
                              f" ({SCHEMA_VERSION}); upgrade tidings")
         return int(version)
 
-    def _refuse_write(self) -> None:
+    def refuse_write(self) -> None:
+        """StoreError if this store was opened read-only (called before every write)."""
         if self.read_only:
             raise StoreError(f"{self} is opened read-only; it does not write")
 
@@ -234,7 +235,7 @@ class SqlStore(Store):
                 await anyio.to_thread.run_sync(self._disconnect)
 
     async def upgrade(self) -> int:
-        self._refuse_write()
+        self.refuse_write()
         version: int = await self._call(self._upgrade_own)
         return version
 
@@ -245,7 +246,7 @@ class SqlStore(Store):
 
     def _kick(self) -> None:
         if not self._running:
-            self._refuse_write()
+            self.refuse_write()
             raise RuntimeError(f"{self} is not open: use `async with store:` (an EventBus does it)")
         if self._wakeup is not None:
             self._wakeup.set()

@@ -157,7 +157,7 @@ class SQLiteStore(SqlStore):
         self._writer_conn = self._reader_conn = None
 
     def _transaction(self, body: Callable[[Cursor], Any]) -> Any:
-        self._refuse_write()
+        self.refuse_write()
         conn = self._writer_conn
         if conn is None:
             raise StoreError(f"{self} is closed")
