@@ -116,10 +116,27 @@ def render_models(
                 notes.append(line)
     if not isinstance(source, str):
         raise ModelGenerationError("datamodel-code-generator returned several modules, expected one")
-    source = ascii_string_tokens(source)
+    source = ascii_string_tokens(_typed_runtime_base(source))
     if not source.endswith("\n"):
         source += "\n"
     check_models(source, bundle, model_names)
+    return source
+
+
+_UNTYPED = (
+    ("            pattern_adapters = None\n",
+     "            pattern_adapters: dict[int, TypeAdapter[Any]] | None = None\n"),
+    ("        values = data\n", "        values: Any = data\n"),
+)
+
+
+def _typed_runtime_base(source: str) -> str:
+    """datamodel-code-generator's pattern-properties base class with the two annotations
+    `mypy --strict` asks for (its own output leaves them out)."""
+    if "class _JsonSchemaRuntimeValidationBase(" not in source:
+        return source
+    for untyped, typed in _UNTYPED:
+        source = source.replace(untyped, typed, 1)
     return source
 
 
