@@ -189,7 +189,7 @@ class Consumers:
                 if retry_at is None:
                     await self._settle(incoming.ack(), message, runner)
                 else:
-                    delay = max(0.0, (retry_at - datetime.now(UTC)).total_seconds())
+                    delay = max(0.0, (retry_at - self.lifecycle.now()).total_seconds())
                     await self._settle(incoming.retry(delay), message, runner)
             except BaseException:
                 with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):

@@ -101,7 +101,7 @@ class Runner:
         """Persist the retry decision on a failure: dead, or failed with the time of the retry,
         which it returns (`hold` keeps the delivery owned by this bus, for a serial subscriber
         retrying in place; `broker` leaves the retry to the broker, which owns the row meanwhile)."""
-        now = datetime.now(UTC)
+        now = self.lifecycle.now()
         decision = decide(self.policy(message.name), exc, message.attempt, now)
         if decision.retry_at is None:
             log.error("subscriber %r is dead on %s %s after attempt %d: %r", self.name, message.name,
