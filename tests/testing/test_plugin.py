@@ -9,6 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from generated.freight.bus import FreightBus
+from tests.conftest import require_service
 from tidings.runtime import CatalogSpec, EventBus, Message, MessageSpec, RetryPolicy
 from tidings.testing import BusFactory, NotSettled
 
@@ -114,7 +115,10 @@ async def test_the_timeout_names_what_is_pending(tidings_bus: BusFactory) -> Non
                 await bus.settled(timeout=0.3)
 
 
-async def test_two_services_over_the_transport_double(tidings_bus: BusFactory) -> None:
+@pytest.mark.parametrize("tidings_bus", ["memory", "nats"], indirect=True)
+async def test_two_services_over_a_broker(tidings_bus: BusFactory) -> None:
+    if tidings_bus.kind == "nats":
+        require_service("NATS", "127.0.0.1", 4222)
     received: list[Message[Any]] = []
 
     def handle(message: Message[Any]) -> None:
@@ -149,3 +153,23 @@ async def test_a_generated_bus(tidings_bus: BusFactory) -> None:
         await bus.settled()
     assert [m.data.document_id for m in seen] == [document]
     bus.assert_emitted("METIS_AnalyzeDocumentCommand", document_id=document)
+
+
+async def test_a_serial_subscriber_retries_in_place_on_the_fake_clock(tidings_bus: BusFactory) -> None:
+    calls: list[tuple[str, int]] = []
+
+    def in_order(message: Message[Any]) -> None:
+        calls.append((message.data.order_id, message.attempt))
+        if message.data.order_id == "first" and message.attempt < 4:
+            raise RuntimeError("not yet")
+
+    def serial(bus: EventBus) -> None:
+        bus.on("orderPlaced", in_order, mode="serial", name="ledger")
+
+    async with tidings_bus(SHOP, subscribe=serial) as bus:
+        await bus.emit("orderPlaced", {"order_id": "first"})
+        await bus.emit("orderPlaced", {"order_id": "second"})
+        rows = await bus.settled()
+    assert calls == [("first", 1), ("first", 2), ("first", 3), ("first", 4), ("second", 1)]
+    assert sorted((r.status, r.attempts) for r in rows) == [("succeeded", 1), ("succeeded", 4)]
+    assert tidings_bus.clock.advanced.total_seconds() >= 2 + 4 + 8

@@ -3,7 +3,9 @@ MemoryStore or a temporary SQLite file, sharing one fake clock and one in-memory
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -44,6 +46,16 @@ class BusFactory:
             raise ValueError(f"{TRANSPORT_ENV}={self.kind!r}: use 'memory' or 'nats'")
         self._stream = f"TIDINGS_TEST_{uuid4().hex[:12].upper()}"
         self._made = 0
+
+    @property
+    def stream(self) -> str:
+        """The NATS stream of this test's buses (kind `nats`; deleted by `close`)."""
+        return self._stream
+
+    def close(self) -> None:
+        """Remove what the test left on a real broker (its NATS stream); the fixture calls it."""
+        if self.kind == "nats":
+            delete_nats_stream(os.environ.get(NATS_URL_ENV, "nats://127.0.0.1:4222"), self._stream)
 
     def transport(self) -> Transport:
         """A new transport on this test's broker (the double, or a real NATS connection)."""
@@ -94,3 +106,22 @@ async def _started(harness: TestBus[Any]) -> AsyncIterator[TestBus[Any]]:
         yield harness
 
 
+
+
+def delete_nats_stream(url: str, stream: str) -> None:
+    """Delete `stream` on the NATS server at `url` (missing is fine), from any thread or loop."""
+
+    async def delete() -> None:
+        import nats
+
+        connection = await nats.connect(url)
+        try:
+            await connection.jetstream().delete_stream(stream)
+        except Exception:  # never created (no bus published) or already gone
+            pass
+        finally:
+            await connection.close()
+
+    worker = threading.Thread(target=asyncio.run, args=(delete(),))
+    worker.start()
+    worker.join(10)

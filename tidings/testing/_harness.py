@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar, overload
 
 import anyio
@@ -131,6 +131,8 @@ class TestBus(Generic[B]):
             if remaining <= 0:
                 raise NotSettled(self._describe(timeout, entries, open_rows, missing))
             if self._advance(open_rows):
+                # The clock jumped: this bus's leases move with it (as its renew loop would).
+                await store.renew(bus.owner, bus.clock.now() + timedelta(seconds=bus.lease))
                 await bus.claim_due()
                 continue
             keys = [(row.message_id, row.subscriber) for row in open_rows]
@@ -140,14 +142,18 @@ class TestBus(Generic[B]):
                 await anyio.sleep(min(remaining, LOOK / 5))
 
     def _advance(self, open_rows: list[Delivery]) -> bool:
-        # On a fake clock with nothing runnable now: move it to the next retry; True if moved.
+        # On a fake clock with nothing to run now: move it to the next retry; True if moved.
+        # A retry waiting in place (a serial subscriber) sleeps on the clock; other retries
+        # are `failed` rows due later, which only count once nothing is running.
         clock = self.clock
-        if clock is None or any(row.status in ("pending", "running") for row in open_rows):
+        if clock is None or any(row.status == "pending" for row in open_rows):
             return False
         if self.broker is not None and any(q.ready or q.in_hand for q in self.broker.queues.values()):
             return False
-        due: list[datetime] = [row.next_attempt_at for row in open_rows
-                               if row.next_attempt_at is not None and row.next_attempt_at > clock.now()]
+        due: list[datetime] = []
+        if not any(row.status == "running" for row in open_rows):
+            due = [row.next_attempt_at for row in open_rows
+                   if row.next_attempt_at is not None and row.next_attempt_at > clock.now()]
         sleeper = clock.next_deadline()
         if sleeper is not None:
             due.append(sleeper)
