@@ -173,3 +173,19 @@ async def test_a_serial_subscriber_retries_in_place_on_the_fake_clock(tidings_bu
     assert calls == [("first", 1), ("first", 2), ("first", 3), ("first", 4), ("second", 1)]
     assert sorted((r.status, r.attempts) for r in rows) == [("succeeded", 1), ("succeeded", 4)]
     assert tidings_bus.clock.advanced.total_seconds() >= 2 + 4 + 8
+
+
+async def test_failure_log_records_carry_the_delivery_as_extra(
+        tidings_bus: BusFactory, caplog: pytest.LogCaptureFixture) -> None:
+    def boom(message: Message[Any]) -> None:
+        raise RuntimeError("no")
+
+    async with tidings_bus(SHOP, subscribe=subscribe) as bus:
+        with bus.stub("emails.confirmation", side_effect=boom):
+            sent = await bus.publish("orderPlaced", {"order_id": "o-10"})
+            await bus.settled()
+    records = [r for r in caplog.records if r.name == "tidings.bus"]
+    assert [(r.levelname, r.__dict__["attempt"]) for r in records] == [
+        ("WARNING", 1), ("WARNING", 2), ("WARNING", 3), ("WARNING", 4), ("ERROR", 5)]
+    assert {(r.__dict__["message_id"], r.__dict__["message_name"], r.__dict__["subscriber"])
+            for r in records} == {(str(sent.id), "orderPlaced", "emails.confirmation")}

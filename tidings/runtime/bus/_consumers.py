@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 
 from tidings.runtime._event import Message
-from tidings.runtime._records import load_or_bury
+from tidings.runtime._records import load_or_bury, log_fields
 from tidings.runtime._spec import CatalogSpec
 from tidings.runtime.bus._lifecycle import Lifecycle
 from tidings.runtime.bus._runner import BROKER_LEASE, Runner
@@ -207,4 +207,4 @@ class Consumers:
             await settling
         except Exception as exc:
             log.warning("could not settle %s %s for %r with the broker (%r): it will come again",
-                        message.name, message.id, runner.name, exc)
+                        message.name, message.id, runner.name, exc, extra=log_fields(message, runner.name))

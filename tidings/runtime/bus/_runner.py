@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tidings.runtime._event import Message
+from tidings.runtime._records import log_fields
 from tidings.runtime._retry import RetryPolicy, decide
 from tidings.runtime._spec import CatalogSpec
 from tidings.runtime.bus._lifecycle import Lifecycle
@@ -105,13 +106,14 @@ class Runner:
         decision = decide(self.policy(message.name), exc, message.attempt, now)
         if decision.retry_at is None:
             log.error("subscriber %r is dead on %s %s after attempt %d: %r", self.name, message.name,
-                      message.id, message.attempt, exc)
+                      message.id, message.attempt, exc, extra=log_fields(message, self.name))
             self.store.record(Outcome(message.id, self.name, "dead", now, error=decision.error))
             return None
         retry_at = decision.retry_at
         log.log(logging.DEBUG if self.quiet else logging.WARNING,
                 "subscriber %r failed on %s %s (attempt %d, retry at %s): %r", self.name,
-                message.name, message.id, message.attempt, retry_at.isoformat(), exc)
+                message.name, message.id, message.attempt, retry_at.isoformat(), exc,
+                extra=log_fields(message, self.name))
         if broker is not None:
             owner, lease_until = broker, BROKER_LEASE
         elif hold:
