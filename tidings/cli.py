@@ -17,6 +17,7 @@ _COMMANDS = {
     "db": "tidings._log_cli:db_group",
     "emit": "tidings._log_cli:emit_command",
     "generate": "tidings.generator._cli:generate_command",
+    "init": "tidings.scaffold._cli:init_command",
     "log": "tidings._log_cli:log_command",
     "replay": "tidings._log_cli:replay_command",
     "schema": "tidings.catalog._cli:schema_command",
@@ -43,6 +44,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except UserError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except click.UsageError as exc:  # one line, as every other input error
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            click.echo(f"error: {where}: {exc.format_message()} (see `{where} --help`)", err=True)
             sys.exit(2)
 
 

@@ -19,6 +19,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from tidings.runtime.stores._base import (
+    SCHEMA_VERSION,
     STATUSES,
     Claim,
     Delivery,
@@ -27,6 +28,7 @@ from tidings.runtime.stores._base import (
     Status,
     Store,
     StoredMessage,
+    StoreError,
 )
 
 log = logging.getLogger("tidings.store")
@@ -34,10 +36,6 @@ log = logging.getLogger("tidings.store")
 Cursor = Any
 Connection = Any
 Call = Callable[[Cursor], Any]
-
-
-class StoreError(Exception):
-    """The store cannot be opened or used (bad path or DSN, server down, newer schema...)."""
 
 
 class _Op:
@@ -74,11 +72,23 @@ def _keys_clause(keys: Sequence[tuple[UUID, str]]) -> str:
     return " OR ".join(["(message_id = ? AND subscriber = ?)"] * len(keys))
 
 
+_TABLES = frozenset({"messages", "deliveries"})
+UPGRADE_HINT = "create or migrate it with `tidings db upgrade`"
+"""The fix named when a read-only store finds no (or an old) event log."""
+
+
 class SqlStore(Store):
-    """Base of `SQLiteStore` and `PostgresStore`: subclasses give the connection and the dialect."""
+    """Base of `SQLiteStore` and `PostgresStore`: subclasses give the connection and the dialect.
+
+    A read-only store (`read_only=True`) never creates, migrates or writes anything: `open`
+    checks that the database holds a tidings event log of this schema version (else a
+    `StoreError` naming the fix) and every write raises `StoreError`.
+    """
 
     retry_for: float = 30.0
     """How long (seconds) a write is retried while the database is unreachable or locked."""
+
+    read_only: bool = False
 
     def __init__(self) -> None:
         self._appends: list[_Append] = []
@@ -120,6 +130,46 @@ class SqlStore(Store):
         """Create or migrate the schema in the open transaction; return the version."""
 
     @abstractmethod
+    def _tables(self, cursor: Cursor) -> set[str]:
+        """The names of the tables in the store's database (or PostgreSQL schema)."""
+
+    def _upgrade_own(self, cursor: Cursor) -> int:
+        """`_upgrade`, unless the database has tables of the same names that are not ours."""
+        tables = self._tables(cursor)
+        if "tidings_schema" not in tables and tables & _TABLES:
+            raise StoreError(
+                f"{self} is not a tidings event log: it has its own"
+                f" {' and '.join(sorted(tables & _TABLES))} table; use another database"
+                " (or another PostgreSQL schema) for the event log"
+            )
+        return self._upgrade(cursor)
+
+    def _verify(self, cursor: Cursor) -> int:
+        """Check, reading only, that the database holds an event log of `SCHEMA_VERSION`."""
+        tables = self._tables(cursor)
+        if not tables:
+            raise StoreError(f"{self} holds no event log yet; {UPGRADE_HINT}")
+        if "tidings_schema" not in tables or not tables >= _TABLES:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreError(
+                f"{self} is not a tidings event log (it holds {shown}); point it at the event log"
+            )
+        cursor.execute("SELECT max(version) FROM tidings_schema")
+        version = cursor.fetchone()[0] or 0
+        if version < SCHEMA_VERSION:
+            raise StoreError(f"{self} has schema version {version}, older than {SCHEMA_VERSION};"
+                             f" {UPGRADE_HINT}")
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self} has schema version {version}, newer than this tidings"
+                             f" ({SCHEMA_VERSION}); upgrade tidings")
+        return int(version)
+
+    def refuse_write(self) -> None:
+        """StoreError when this store was opened read-only (every write path calls it)."""
+        if self.read_only:
+            raise StoreError(f"{self} is opened read-only; it does not write")
+
+    @abstractmethod
     def _db_time(self, value: datetime | None) -> Any: ...
 
     @abstractmethod
@@ -142,16 +192,21 @@ class SqlStore(Store):
     async def open(self) -> None:
         try:
             await anyio.to_thread.run_sync(self._connect, limiter=self._writer_limiter)
-            await anyio.to_thread.run_sync(
-                self._transaction, self._upgrade, limiter=self._writer_limiter
-            )
-        except StoreError:
-            raise
+            if self.read_only:
+                await anyio.to_thread.run_sync(self._read, self._verify, limiter=self._reader_limiter)
+            else:
+                await anyio.to_thread.run_sync(
+                    self._transaction, self._upgrade_own, limiter=self._writer_limiter
+                )
         except Exception as exc:
             await anyio.to_thread.run_sync(self._disconnect)
-            raise StoreError(f"cannot open {self}: {exc}") from exc
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"cannot open {self}: {_first_line(exc)}") from exc
 
     def start(self, task_group: TaskGroup) -> None:
+        if self.read_only:
+            return  # nothing to write: no writer
         self._running = True
         # Shielded: a bus cancels its task group at the end of a timed-out shutdown, and what
         # was recorded until then must still be committed; `close()` stops the writer.
@@ -173,7 +228,8 @@ class SqlStore(Store):
                 await anyio.to_thread.run_sync(self._disconnect)
 
     async def upgrade(self) -> int:
-        version: int = await self._call(self._upgrade)
+        self.refuse_write()
+        version: int = await self._call(self._upgrade_own)
         return version
 
     def __str__(self) -> str:
@@ -183,6 +239,7 @@ class SqlStore(Store):
 
     def _kick(self) -> None:
         if not self._running:
+            self.refuse_write()
             raise RuntimeError(f"{self} is not open: use `async with store:` (an EventBus does it)")
         if self._wakeup is not None:
             self._wakeup.set()
@@ -381,12 +438,18 @@ class SqlStore(Store):
         return found
 
     def _message(self, row: Sequence[Any]) -> StoredMessage:
-        emitted = self._py_time(row[4])
-        assert emitted is not None
-        return StoredMessage(
-            self._py_uuid(row[0]), row[1], row[2], row[3], emitted, self._py_uuid(row[5]),
-            None if row[6] is None else self._py_uuid(row[6]), row[7],
-        )
+        try:
+            emitted = self._py_time(row[4])
+            assert emitted is not None
+            return StoredMessage(
+                self._py_uuid(row[0]), row[1], row[2], row[3], emitted, self._py_uuid(row[5]),
+                None if row[6] is None else self._py_uuid(row[6]), row[7],
+            )
+        except (ValueError, TypeError, AssertionError) as exc:
+            raise StoreError(
+                f"{self}: the messages row with id {row[0]!r} does not read back ({exc or 'null'});"
+                " fix or delete the row"
+            ) from None
 
     _delivery_columns = (
         "message_id, subscriber, status, attempts, last_error, next_attempt_at, owner, lease_until,"
@@ -394,13 +457,19 @@ class SqlStore(Store):
     )
 
     def _delivery(self, row: Sequence[Any]) -> Delivery:
-        updated = self._py_time(row[8])
-        assert updated is not None
-        status: Status = row[2] if row[2] in STATUSES else "pending"
-        return Delivery(
-            self._py_uuid(row[0]), row[1], status, row[3], row[4], self._py_time(row[5]), row[6],
-            self._py_time(row[7]), updated,
-        )
+        try:
+            updated = self._py_time(row[8])
+            assert updated is not None
+            status: Status = row[2] if row[2] in STATUSES else "pending"
+            return Delivery(
+                self._py_uuid(row[0]), row[1], status, row[3], row[4], self._py_time(row[5]),
+                row[6], self._py_time(row[7]), updated,
+            )
+        except (ValueError, TypeError, AssertionError) as exc:
+            raise StoreError(
+                f"{self}: the deliveries row of message {row[0]!r} for {row[1]!r} does not read"
+                f" back ({exc or 'null'}); fix or delete the row"
+            ) from None
 
     async def renew(self, owner: str, lease_until: datetime) -> None:
         def body(cur: Cursor) -> None:
@@ -461,8 +530,36 @@ class SqlStore(Store):
                 found.extend(self._delivery(r) for r in cur.fetchall())
             return found
 
-        rows: list[Delivery] = await anyio.to_thread.run_sync(self._read, body, limiter=self._reader_limiter)
+        rows: list[Delivery] = await self._reading(body)
         return rows
+
+    async def _reading(self, body: Call) -> Any:
+        """`body(cursor)` on the read connection; a database error is a `StoreError`."""
+        try:
+            return await anyio.to_thread.run_sync(self._read, body, limiter=self._reader_limiter)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"{self}: cannot read it ({_first_line(exc)})") from exc
+
+    async def find_ids(self, suffix: str, *, column: str = "id", limit: int = 10) -> list[UUID]:
+        if column not in ("id", "correlation_id"):
+            raise ValueError(f"column must be id or correlation_id, got {column!r}")
+        pattern = "%" + suffix.lower().replace("%", "").replace("_", "")
+        text = self._uuid_text(column)
+
+        def body(cur: Cursor) -> list[UUID]:
+            cur.execute(self._sql(
+                f"SELECT DISTINCT {column} FROM messages WHERE {text} LIKE ? ORDER BY {column}"
+                " LIMIT ?"), (pattern, limit))
+            return [self._py_uuid(r[0]) for r in cur.fetchall()]
+
+        found: list[UUID] = await self._reading(body)
+        return found
+
+    def _uuid_text(self, column: str) -> str:
+        """SQL for the lower-case text of a uuid column."""
+        return f"lower({column})"
 
     async def log(
         self,
@@ -509,9 +606,7 @@ class SqlStore(Store):
                     rows.setdefault(delivery.message_id, []).append(delivery)
             return [LogEntry(m, tuple(rows.get(m.id, ()))) for m in messages]
 
-        entries: list[LogEntry] = await anyio.to_thread.run_sync(
-            self._read, body, limiter=self._reader_limiter
-        )
+        entries: list[LogEntry] = await self._reading(body)
         return entries
 
 
@@ -529,6 +624,11 @@ def merge_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
             )
         merged[key] = outcome
     return list(merged.values()) if len(merged) < len(outcomes) else outcomes
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def as_utc(value: datetime) -> datetime:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from tidings.runtime.stores._base import SCHEMA_VERSION, Outcome
-from tidings.runtime.stores._sql import Cursor, SqlStore, StoreError, _Append, as_utc
+from tidings.runtime.stores._base import SCHEMA_VERSION, Outcome, StoreError
+from tidings.runtime.stores._sql import Cursor, SqlStore, _Append, as_utc
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -78,13 +78,18 @@ class SQLiteStore(SqlStore):
     `synchronous` is SQLite's PRAGMA: "NORMAL" (default) survives a process crash (the SIGKILL
     test), "FULL" also a power loss, at some speed. Several processes may share the file; each
     write waits up to `busy_timeout` seconds for the lock.
+
+    `read_only=True` opens the file with SQLite's `mode=ro` (one reader connection, journal mode
+    untouched): a missing file or one that holds no event log is a `StoreError` naming the fix.
     """
 
     def __init__(
-        self, path: str | PathLike[str], *, synchronous: str = "NORMAL", busy_timeout: float = 5.0
+        self, path: str | PathLike[str], *, synchronous: str = "NORMAL", busy_timeout: float = 5.0,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
         self.path = Path(path)
+        self.read_only = read_only
         if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
         self.synchronous = synchronous.upper()
@@ -96,7 +101,16 @@ class SQLiteStore(SqlStore):
     def __str__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
 
+    def reader(self) -> SQLiteStore:
+        return SQLiteStore(self.path, busy_timeout=self.busy_timeout, read_only=True)
+
     def _open_one(self) -> sqlite3.Connection:
+        if self.read_only:
+            uri = f"{self.path.absolute().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None,
+                                   timeout=self.busy_timeout)
+            conn.execute("PRAGMA query_only = ON")
+            return conn
         conn = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=self.busy_timeout
         )
@@ -116,10 +130,16 @@ class SQLiteStore(SqlStore):
                 f"cannot open {self}: the directory {str(self.path.parent)!r} does not exist; create it"
                 " or pick another path"
             )
+        if self.read_only and not self.path.is_file():
+            raise StoreError(
+                f"cannot open {self}: no such file; check the path, or create the event log with"
+                " `tidings db upgrade`"
+            )
         try:
-            self._writer_conn = self._open_one()
+            if not self.read_only:
+                self._writer_conn = self._open_one()
             self._reader_conn = self._open_one()
-            variables = self._writer_conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            variables = self._reader_conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
             self._rows = max(1, min(_ROWS, variables // 9))
         except sqlite3.Error as exc:
             self._disconnect()
@@ -132,6 +152,7 @@ class SQLiteStore(SqlStore):
         self._writer_conn = self._reader_conn = None
 
     def _transaction(self, body: Callable[[Cursor], Any]) -> Any:
+        self.refuse_write()
         conn = self._writer_conn
         if conn is None:
             raise StoreError(f"{self} is closed")
@@ -153,6 +174,10 @@ class SQLiteStore(SqlStore):
 
     def _is_transient(self, exc: BaseException) -> bool:
         return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+    def _tables(self, cursor: Cursor) -> set[str]:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {row[0] for row in cursor.fetchall()}
 
     def _upgrade(self, cursor: Cursor) -> int:
         cursor.execute("CREATE TABLE IF NOT EXISTS tidings_schema (version INTEGER NOT NULL)")
