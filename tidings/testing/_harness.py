@@ -11,14 +11,13 @@ from typing import Any, Generic, TypeVar, overload
 import anyio
 
 from tidings.runtime import EventBus, Message
+from tidings.runtime.bus import FINAL
 from tidings.runtime.stores import Delivery, LogEntry
 from tidings.testing._clock import FakeClock
 from tidings.testing._transport import MemoryBroker
 
 B = TypeVar("B", bound=EventBus)
 
-FINAL = ("succeeded", "dead")
-"""The statuses `settled` waits for."""
 LOOK = 0.1
 """Seconds of one wait on the log before `settled` looks at the clock and the broker again."""
 
