@@ -1,5 +1,6 @@
 """The tidings runtime: the only package generated code imports (needs only anyio and pydantic)."""
 
+from tidings.runtime._clock import SYSTEM_CLOCK, Clock, SystemClock
 from tidings.runtime._event import Event, Message
 from tidings.runtime._retry import RetryPolicy
 from tidings.runtime._spec import CatalogSpec, Kind, MessageSpec
@@ -28,7 +29,9 @@ from tidings.runtime.transports import NatsTransport, SnsSqsTransport, Transport
 __all__ = [
     "LISTENER_ADDED",
     "LISTENER_REMOVED",
+    "SYSTEM_CLOCK",
     "CatalogSpec",
+    "Clock",
     "DebugOptions",
     "EmitError",
     "Emittery",
@@ -50,6 +53,7 @@ __all__ = [
     "Store",
     "StoreError",
     "Subscriber",
+    "SystemClock",
     "Transport",
     "TransportError",
     "current_event",

@@ -104,3 +104,10 @@ def load_or_bury(store: Store, catalog: CatalogSpec, stored: StoredMessage, subs
                              error=f"cannot load the {what} message: {exc}"))
         return None
 
+
+
+def log_fields(message: Message[Any], subscriber: str) -> dict[str, object]:
+    """The `extra` of every log record about one delivery: `message_id` (str), `message_name`,
+    `subscriber` and `attempt`, so a JSON or structlog formatter can index them."""
+    return {"message_id": str(message.id), "message_name": message.name, "subscriber": subscriber,
+            "attempt": message.attempt}

@@ -8,7 +8,7 @@ methods; nothing here reads Emittery's private state."""
 
 from tidings.runtime.bus._bus import EmitError, EventBus
 from tidings.runtime.bus._runner import BROKER_LEASE
-from tidings.runtime.bus._settled import settled
+from tidings.runtime.bus._settled import FINAL, settled
 from tidings.runtime.bus._subscribers import Subscriber
 
-__all__ = ["BROKER_LEASE", "EmitError", "EventBus", "Subscriber", "settled"]
+__all__ = ["BROKER_LEASE", "FINAL", "EmitError", "EventBus", "Subscriber", "settled"]

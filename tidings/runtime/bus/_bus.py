@@ -13,6 +13,7 @@ from uuid import UUID
 
 import anyio
 
+from tidings.runtime._clock import SYSTEM_CLOCK, Clock
 from tidings.runtime._event import Message
 from tidings.runtime._records import build_message, to_stored
 from tidings.runtime._retry import RetryPolicy
@@ -81,6 +82,7 @@ class EventBus(Emittery):
         self, catalog: CatalogSpec, *, store: Store | None = None, debug: DebugOptions | None = None,
         lease: float = 30.0, poll_interval: float = 0.5, shutdown_timeout: float = 10.0,
         claim_batch: int = 200, max_in_flight: int = 2000, transport: Transport | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         super().__init__(debug=debug)
         self.catalog = catalog
@@ -91,7 +93,10 @@ class EventBus(Emittery):
         if transport is not None and store is None:
             raise ValueError("an EventBus with a transport needs a store: the outbox and the"
                              " remote subscribers' deliveries live in the event log")
-        self._lifecycle = Lifecycle(lease)
+        self.clock = clock
+        """Where retry times, due deliveries and leases read the time (the real clock unless a
+        test passes one it controls)."""
+        self._lifecycle = Lifecycle(lease, clock)
         self._subscribers = Subscribers(catalog, store, self._lifecycle, transport is not None)
         self.subscribers: dict[str, Subscriber] = self._subscribers.by_name
         """Every named subscriber (the outbox relay's too), by name."""
@@ -235,6 +240,16 @@ class EventBus(Emittery):
             self._consumers.remove(runner.name, event_names(names))
             return
         super().off(names, runner if runner is not None else listener)
+
+    def replace_listener(self, subscriber: str, listener: MessageListener, /) -> MessageListener:
+        """Run `listener` for the named `subscriber` from now on, keeping its name, events,
+        mode, retry policy and log rows (a test swaps a handler for a recorder this way);
+        returns the listener it replaced. Needs a store; KeyError for an unknown subscriber."""
+        if self.store is None:
+            raise RuntimeError("replace_listener needs an EventBus with a store")
+        if subscriber not in self._subscribers.runners:
+            raise KeyError(f"no subscriber named {subscriber!r}; known: {sorted(self.subscribers)}")
+        return self._subscribers.replace_listener(subscriber, listener)
 
     def clear_listeners(self, names: str | Sequence[str] | None = None, /) -> None:
         """As `Emittery.clear_listeners`; remote subscribers of the names stop consuming too (the

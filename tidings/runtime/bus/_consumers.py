@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 
 from tidings.runtime._event import Message
-from tidings.runtime._records import load_or_bury
+from tidings.runtime._records import load_or_bury, log_fields
 from tidings.runtime._spec import CatalogSpec
 from tidings.runtime.bus._lifecycle import Lifecycle
 from tidings.runtime.bus._runner import BROKER_LEASE, Runner
@@ -189,7 +189,7 @@ class Consumers:
                 if retry_at is None:
                     await self._settle(incoming.ack(), message, runner)
                 else:
-                    delay = max(0.0, (retry_at - datetime.now(UTC)).total_seconds())
+                    delay = max(0.0, (retry_at - self.lifecycle.now()).total_seconds())
                     await self._settle(incoming.retry(delay), message, runner)
             except BaseException:
                 with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):
@@ -207,4 +207,4 @@ class Consumers:
             await settling
         except Exception as exc:
             log.warning("could not settle %s %s for %r with the broker (%r): it will come again",
-                        message.name, message.id, runner.name, exc)
+                        message.name, message.id, runner.name, exc, extra=log_fields(message, runner.name))

@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 import anyio
 from anyio.abc import TaskGroup
+
+from tidings.runtime._clock import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger("tidings.bus")
 
@@ -27,10 +29,12 @@ class Lifecycle:
     `task_group` is the outer task group its loops and consumers run in while started.
     """
 
-    __slots__ = ("_closing", "_lease_delta", "lease", "owner", "phase", "task_group")
+    __slots__ = ("_closing", "_lease_delta", "clock", "lease", "owner", "phase", "task_group")
 
-    def __init__(self, lease: float) -> None:
+    def __init__(self, lease: float, clock: Clock = SYSTEM_CLOCK) -> None:
         self.lease = lease
+        self.clock = clock
+        """Where retry times, due deliveries and leases read the time."""
         self._lease_delta = timedelta(seconds=lease)
         self.owner = ""
         self.phase: Phase = "stopped"
@@ -90,9 +94,13 @@ class Lifecycle:
         """The lease as a timedelta."""
         return self._lease_delta
 
+    def now(self) -> datetime:
+        """The current time on this bus's clock."""
+        return self.clock.now()
+
     def lease_until(self) -> datetime:
         """When a lease taken now ends."""
-        return datetime.now(UTC) + self._lease_delta
+        return self.clock.now() + self._lease_delta
 
     async def wait_closing(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for the shutdown to begin; True once it has."""
@@ -104,8 +112,23 @@ class Lifecycle:
         return self.phase != "running"
 
     async def pause_until(self, when: datetime) -> bool:
-        """Sleep until `when`; True if the bus began to shut down meanwhile (or is stopped)."""
-        return await self.wait_closing(max(0.0, (when - datetime.now(UTC)).total_seconds()))
+        """Sleep until `when` on the bus's clock; True if the bus began to shut down meanwhile
+        (or is stopped)."""
+        delay = max(0.0, (when - self.clock.now()).total_seconds())
+        if self.clock is SYSTEM_CLOCK:
+            return await self.wait_closing(delay)
+        closing = self._closing
+        if closing is None:
+            return True
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._sleep_then_cancel, delay, tg)
+            await closing.wait()
+            tg.cancel_scope.cancel()
+        return self.phase != "running"
+
+    async def _sleep_then_cancel(self, delay: float, tg: TaskGroup) -> None:
+        await self.clock.sleep(delay)
+        tg.cancel_scope.cancel()
 
 
 async def until_signal(signals: Sequence[signal.Signals]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import anyio
 
 from tidings.runtime._event import Message
+from tidings.runtime._records import log_fields
 from tidings.runtime._retry import RetryPolicy, decide
 from tidings.runtime._spec import CatalogSpec
 from tidings.runtime.bus._lifecycle import Lifecycle
@@ -141,17 +142,18 @@ class Runner:
         """Persist the retry decision on a failure: dead, or failed with the time of the retry,
         which it returns (`hold` keeps the delivery owned by this bus, for a serial subscriber
         retrying in place; `broker` leaves the retry to the broker, which owns the row meanwhile)."""
-        now = datetime.now(UTC)
+        now = self.lifecycle.now()
         decision = decide(self.policy(message.name), exc, message.attempt, now)
         if decision.retry_at is None:
             log.error("subscriber %r is dead on %s %s after attempt %d: %r", self.name, message.name,
-                      message.id, message.attempt, exc)
+                      message.id, message.attempt, exc, extra=log_fields(message, self.name))
             self.store.record(Outcome(message.id, self.name, "dead", now, error=decision.error))
             return None
         retry_at = decision.retry_at
         log.log(logging.DEBUG if self.quiet else logging.WARNING,
                 "subscriber %r failed on %s %s (attempt %d, retry at %s): %r", self.name,
-                message.name, message.id, message.attempt, retry_at.isoformat(), exc)
+                message.name, message.id, message.attempt, retry_at.isoformat(), exc,
+                extra=log_fields(message, self.name))
         if broker is not None:
             owner, lease_until = broker, BROKER_LEASE
         elif hold:

@@ -4,7 +4,7 @@ each is local or remote, and the `Runner` of each persisted one."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tidings.runtime._retry import RetryPolicy
 from tidings.runtime._spec import CatalogSpec, MessageSpec
@@ -72,6 +72,19 @@ class Subscribers:
                 self.catalog, self.lifecycle, quiet)
             self.runner_of[subscriber.listener] = runner
         return runner
+
+    def replace_listener(self, name: str, listener: MessageListener) -> MessageListener:
+        """Let the persisted subscriber `name` run `listener` from now on (same name, names,
+        mode, retry policy and log rows); returns the listener it ran before. KeyError for
+        an unknown name."""
+        known = self.by_name[name]
+        runner = self.runners[name]
+        previous = runner.listener
+        runner.listener = runner.__wrapped__ = listener
+        self.runner_of.pop(previous, None)
+        self.runner_of[listener] = runner
+        self.by_name[name] = replace(known, listener=listener)
+        return previous
 
     def register(self, subscriber: Subscriber) -> None:
         """Record `subscriber` (replacing the entry under its name)."""

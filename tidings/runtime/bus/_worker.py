@@ -210,7 +210,7 @@ class Worker:
 
     async def claim_due(self) -> int:
         """Claim the due deliveries of the live subscribers now and queue them; how many."""
-        now = datetime.now(UTC)
+        now = self.lifecycle.now()
         claims = await self.store.claim(
             self.lifecycle.owner, list(self.live_runners()), now,
             now + timedelta(seconds=self.lifecycle.lease),
