@@ -232,9 +232,10 @@ class EventBus(Emittery):
             self._consumers.clear(None if names is None else event_names(names))
 
     def once(
-        self, names: str | Sequence[str], predicate: Callable[[Any], object] | None = None, /
+        self, names: str | Sequence[str], /, predicate: Callable[[Any], object] | None = None
     ) -> Once[Message[Any]]:
-        """Like `Emittery.once`, for declared names only; resolves to the first matching Message."""
+        """Like `Emittery.once` (predicate by position or keyword), for declared names only;
+        resolves to the first matching Message."""
         return super().once(self._declared(names), predicate)  # type: ignore[return-value]
 
     def events(self, names: str | Sequence[str], /) -> EventIterator[Message[Any]]:
