@@ -25,7 +25,7 @@ import click
 import pydantic
 
 from tidings._errors import UserError
-from tidings.runtime import EmitError, EventBus
+from tidings.runtime import EmitError, EventBus, UnknownSubscriberError
 from tidings.runtime.stores import STATUSES, Delivery, LogEntry, Store, StoreError, open_store
 
 T = TypeVar("T")
@@ -298,17 +298,23 @@ def replay_command(message_id: str | None, failed: bool, subscriber: str | None,
         bar.update(done - shown)
         shown = done
 
-    async def run() -> list[Delivery]:
+    async def run() -> list[Delivery] | UnknownSubscriberError:
         async with bus:
-            if selected is not None:
-                return await bus.replay(selected, subscriber, timeout=timeout, progress=progress)
-            return await bus.replay_failed(subscriber, since_at, name, timeout=timeout, progress=progress)
+            try:
+                if selected is not None:
+                    return await bus.replay(selected, subscriber, timeout=timeout, progress=progress)
+                return await bus.replay_failed(subscriber, since_at, name, timeout=timeout,
+                                               progress=progress)
+            except UnknownSubscriberError as exc:  # returned, not raised through the task group
+                return exc
 
     try:
         rows = _run(run)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    if isinstance(rows, UnknownSubscriberError):
+        raise UserError(str(rows))
     if not rows:
         click.echo("nothing to replay")
         return

@@ -117,7 +117,9 @@ async def test_postgres_logs_on_both_sides(catalog_name: str, tmp_path: Path) ->
                 conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-async def test_max_in_flight_bounds_a_remote_subscribers_deliveries(catalog_name: str, tmp_path: Path) -> None:
+async def test_max_in_flight_bounds_a_remote_subscribers_deliveries(
+    catalog_name: str, tmp_path: Path
+) -> None:
     producer = EventBus(catalog(catalog_name), store=SQLiteStore(tmp_path / "p.db"),
                         transport=NatsTransport(NATS_URL))
     consumer = EventBus(catalog(catalog_name), store=SQLiteStore(tmp_path / "c.db"),

@@ -3,7 +3,13 @@
 from tidings.runtime._event import Event, Message
 from tidings.runtime._retry import RetryPolicy
 from tidings.runtime._spec import CatalogSpec, Kind, MessageSpec
-from tidings.runtime.bus import EmitError, EventBus, Subscriber
+from tidings.runtime.bus import (
+    EmitError,
+    EventBus,
+    MainModuleNameWarning,
+    Subscriber,
+    UnknownSubscriberError,
+)
 from tidings.runtime.emitter import (
     LISTENER_ADDED,
     LISTENER_REMOVED,
@@ -36,6 +42,7 @@ __all__ = [
     "EventBus",
     "EventIterator",
     "Kind",
+    "MainModuleNameWarning",
     "MemoryStore",
     "ListenerChange",
     "Message",
@@ -52,6 +59,7 @@ __all__ = [
     "Subscriber",
     "Transport",
     "TransportError",
+    "UnknownSubscriberError",
     "current_event",
     "open_store",
 ]

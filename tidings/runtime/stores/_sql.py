@@ -418,6 +418,8 @@ class SqlStore(Store):
         statuses: Sequence[Status] | None = None,
         since: datetime | None = None,
         name: str | None = None,
+        subscribers: Sequence[str] | None = None,
+        dry_run: bool = False,
     ) -> list[tuple[UUID, str]]:
         where = ["status <> 'running'"]
         params: list[Any] = []
@@ -436,7 +438,12 @@ class SqlStore(Store):
         if name is not None:
             where.append("message_id IN (SELECT id FROM messages WHERE name = ?)")
             params.append(name)
+        if subscribers is not None:
+            where.append(f"subscriber IN ({', '.join('?' * len(subscribers)) or 'NULL'})")
+            params.extend(subscribers)
         sql = (
+            f"SELECT id, message_id, subscriber FROM deliveries WHERE {' AND '.join(where)}"
+            if dry_run else
             "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL,"
             f" owner = NULL, lease_until = NULL WHERE {' AND '.join(where)}"
             " RETURNING id, message_id, subscriber"
