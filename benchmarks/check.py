@@ -6,7 +6,11 @@
 
 Ratios are printed against the issue's goal (1 s), measured in the same run.
 
-    .venv/bin/python benchmarks/check.py [--events 1000] [--versions 20]
+    .venv/bin/python benchmarks/check.py [--events 1000] [--versions 20] [--confluent DIR]
+
+With --confluent DIR (Confluent's diff-*.json test data, not part of tidings) it first prints
+benchmarks/confluent_parity.py's agreement figures and the share of breaking findings that came
+with a witness.
 """
 
 from __future__ import annotations
@@ -116,7 +120,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--versions", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--confluent", type=Path, default=None,
+                        help="Confluent's diff-*.json test data: also print the witness share")
     args = parser.parse_args()
+    if args.confluent is not None:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from confluent_parity import main as parity
+
+        parity([str(args.confluent), "--budget", "0.05"])
+        print()
     n = args.events
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -140,12 +152,21 @@ def main() -> None:
         texts = {p.name: p.read_text() for p in (root / "schemas").glob("*.yaml")}
         base_s, baseline = timed(
             lambda: load_git_baseline(root / "schemas", "main", current=texts), args.repeat)
-        cmp_s, _ = timed(lambda: (catalog_orphans(current),
-                                  compare_catalogs(current, baseline)), args.repeat)
+        cmp_s, found = timed(lambda: (catalog_orphans(current),
+                                      compare_catalogs(current, baseline)), args.repeat)
+        bare_s, _ = timed(lambda: (catalog_orphans(current),
+                                   compare_catalogs(current, baseline, witness_budget=None)),
+                          args.repeat)
         print(f"  of which: loading the current catalog {load_s * 1000:.0f} ms (tidings.catalog), "
               f"the git baseline {base_s * 1000:.0f} ms (git, YAML, tidings.catalog on the changed "
               f"messages), orphans + "
               f"compatibility {cmp_s * 1000:.0f} ms = {cmp_s / n * 1e6:.0f} us per event")
+        broke = [f for f in found[1] if f.broken]
+        proven = sum(1 for f in broke if f.witness is not None)
+        print(f"  witnesses: {proven}/{len(broke)} breaking findings proven by an example message; "
+              f"compatibility with witnesses {cmp_s * 1000:.0f} ms vs without (baseline, same run) "
+              f"{bare_s * 1000:.0f} ms = {cmp_s / bare_s:.2f}x; full check without witnesses "
+              f"~{(seconds - cmp_s + bare_s) * 1000:.0f} ms")
         write(root, catalog_files(n, {i: 1 for i in range(n // FILES // 2)}, "BACKWARD"))
         local_s, _ = timed(lambda: run_check(settings, cwd=root), args.repeat)
         print(f"full check, the same 5% changed in one file (in process): {local_s * 1000:.0f} ms "

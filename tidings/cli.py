@@ -15,8 +15,12 @@ from tidings._errors import UserError
 _COMMANDS = {
     "check": "tidings.checker._cli:check",
     "db": "tidings._log_cli:db_group",
+    "docs": "tidings.site._cli:docs_command",
     "emit": "tidings._log_cli:emit_command",
+    "export": "tidings.asyncapi._cli:export_group",
     "generate": "tidings.generator._cli:generate_command",
+    "import": "tidings.asyncapi._cli:import_group",
+    "init": "tidings.scaffold._cli:init_command",
     "log": "tidings._log_cli:log_command",
     "replay": "tidings._log_cli:replay_command",
     "schema": "tidings.catalog._cli:schema_command",
@@ -43,6 +47,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except UserError as exc:
             click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except click.UsageError as exc:  # one line, as every other input error
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            click.echo(f"error: {where}: {exc.format_message()} (see `{where} --help`)", err=True)
             sys.exit(2)
 
 

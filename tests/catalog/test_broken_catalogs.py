@@ -207,7 +207,7 @@ CASES = [
         },
         "schemas/c.yaml:5:21: events.a.payload /$ref: cannot resolve $ref "
         "'common.yaml#/$defs/Mony': 'common.yaml' has nothing at '/$defs/Mony' (did you mean "
-        "'#/$defs/Money'?); its $defs are: Money, Port",
+        "'common.yaml#/$defs/Money'?); its $defs are: Money, Port",
         id="ref-unknown-definition-in-other-file",
     ),
     pytest.param(

@@ -1,4 +1,4 @@
-"""The catalog example of the README's "Catalog format" section is a valid catalog."""
+"""The catalog example of the docs' "Catalog format" page is a valid catalog."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from jsonschema import Draft202012Validator
 from tidings.catalog import Compatibility, catalog_format_schema, load_catalog_texts
 from tidings.catalog._yaml import parse_yaml
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "catalog.md"
 
 
 def _example() -> str:
-    section = README.read_text(encoding="utf-8").split("## Catalog format", 1)[1]
+    section = PAGE.read_text(encoding="utf-8").split("# Catalog format", 1)[1]
     match = re.search(r"```yaml\n(.*?)```", section, re.S)
-    assert match, "the Catalog format section shows a YAML catalog"
+    assert match, "the Catalog format page shows a YAML catalog"
     return match.group(1)
 
 
@@ -34,6 +34,6 @@ def test_readme_catalog_example_loads() -> None:
 
 def test_readme_catalog_example_matches_the_editor_schema() -> None:
     issues: list[object] = []
-    parsed = parse_yaml("README.md", _example(), issues)
+    parsed = parse_yaml("catalog.md", _example(), issues)
     assert parsed is not None and not issues
     assert list(Draft202012Validator(catalog_format_schema()).iter_errors(parsed.data)) == []

@@ -149,10 +149,15 @@ def test_change_in_shared_defs_is_reported_for_every_user(repo: Repo) -> None:
     assert errors(check(repo)) == []  # inline -> $ref is no change
     cat["$defs"]["OrderId"] = {"type": "string", "maxLength": 8}
     repo.write(cat)
-    assert errors(check(repo)) == [
-        ("max-length-narrowed", "orderPaid", "/properties/orderId/maxLength"),
-        ("max-length-narrowed", "orderPlaced", "/properties/orderId/maxLength"),
-    ]
+    found = check(repo)
+    # One finding, at the definition (shop.yaml's `$defs`), naming every message that uses it.
+    assert errors(found) == [
+        ("max-length-narrowed", "orderPaid", "/properties/orderId/maxLength")]
+    finding = next(f for f in found if f.rule.name == "max-length-narrowed")
+    assert finding.extra["affects"] == ["orderPaid", "orderPlaced"]
+    assert finding.file == "schemas/shop.yaml"
+    line = (repo.root / "schemas" / "shop.yaml").read_text().splitlines()[(finding.line or 0) - 1]
+    assert "maxLength" in line
 
 
 def test_transitive_compares_every_version_of_the_lineage(repo: Repo) -> None:

@@ -203,9 +203,7 @@ def test_settings_come_from_pyproject(
     (tmp_path / "pyproject.toml").write_text('[tool.tidings.generate]\noutput = "src"\n')
     wrong = run_cli("generate", cwd=tmp_path)
     assert wrong.returncode == 2
-    assert "unknown key(s) in [tool.tidings.generate]: output; use schemas, out, templates" in (
-        wrong.stderr
-    )
+    assert "unknown key 'output' in [tool.tidings.generate]; did you mean 'out'?" in wrong.stderr
 
 
 def test_templates_override_the_builtin_ones(

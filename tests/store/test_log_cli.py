@@ -154,7 +154,7 @@ def test_db_upgrade_creates_the_documented_tables(app: dict[str, str], tmp_path:
         (["log", "--db", "/no/such/dir/log.db"], "directory '/no/such/dir' does not exist"),
         (["log", "--db", "mysql://x"], "unknown store URL"),
         (["log", "--db", "x.db", "--correlation", "42"], "--correlation: '42' is not a message id"),
-        (["replay", "--app", "freight_app:bus"], "give either MESSAGE_ID or --failed"),
+        (["replay", "--app", "freight_app:bus"], "replay needs MESSAGE_ID"),
         (["replay", "--failed", "--since", "yesterday", "--app", "freight_app:bus"], "--since: 'yesterday'"),
         (["replay", "--failed", "--subscriber", "nobody", "--app", "freight_app:bus"], "is not subscribed"),
     ],

@@ -196,7 +196,8 @@ class Bundler:
             choices = sorted(defs) if isinstance(defs, dict) else []
             wanted = fragment.rsplit("/", 1)[-1]
             close = difflib.get_close_matches(wanted, choices, n=1)
-            hint = f" (did you mean '#/$defs/{close[0]}'?)" if close else ""
+            file_part = ref.split("#", 1)[0]  # a cross-file ref keeps its file in the fix
+            hint = f" (did you mean '{file_part}#/$defs/{close[0]}'?)" if close else ""
             where = "this file" if other == key else repr(posixpath.basename(other))
             available = ", ".join(choices) if choices else "none"
             return (

@@ -20,6 +20,9 @@ def _write_atomically(path: Path, text: str) -> None:
         fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp's 0600 is for secrets; a schema is not one
         os.replace(temp, path)
     except OSError as exc:
         raise UserError(f"{path}: cannot write the schema ({exc.strerror}); "

@@ -108,3 +108,50 @@ def package_name_problem(name: str) -> str | None:
             "another catalog name"
         )
     return None
+
+
+# Scripts that one word may mix: Japanese writes kanji with kana, Korean hangul with hanja.
+_SCRIPT_FAMILIES = ({"CJK", "HIRAGANA", "KATAKANA"}, {"CJK", "HANGUL"})
+
+
+def _script(char: str) -> str:
+    """The script of a letter, as the first word of its Unicode name (LATIN, CYRILLIC, GREEK...)."""
+    return unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+
+
+def _mixed_scripts(name: str) -> tuple[str, str] | None:
+    """Two scripts `name`'s letters mix (a homoglyph such as a Cyrillic letter a in 'amount'), or None."""
+    if name.isascii() or not name.isidentifier():
+        return None  # only a name that reads as a Python name can pass for another one
+    scripts = {_script(char): char for char in name if char.isalpha()}
+    if len(scripts) < 2 or any(set(scripts) <= family for family in _SCRIPT_FAMILIES):
+        return None
+    first, second = sorted(scripts, key=lambda s: (s != "LATIN", s))[:2]
+    return first, second
+
+
+def property_name_problems(names: list[str]) -> list[tuple[str, str]]:
+    """(name, why) for each property name of one `properties` mapping that generated code
+    cannot keep apart from the others: names that become one Python attribute under Unicode
+    NFKC normalization (Python normalizes identifiers so: `ﬁeld` is `field`), and names that
+    read as Python names and mix scripts (Cyrillic U+0430 among Latin letters looks like
+    'amount' and is not)."""
+    problems: list[tuple[str, str]] = []
+    seen: dict[str, str] = {}
+    for name in names:
+        mixed = _mixed_scripts(name)
+        if mixed is not None:
+            odd = next(c for c in name if c.isalpha() and _script(c) == mixed[1])
+            problems.append((name, (
+                f"property {name!r} mixes {mixed[0].title()} and {mixed[1].title()} letters"
+                f" ({odd!r} is U+{ord(odd):04X} {unicodedata.name(odd, 'unnamed')}), which reads"
+                " like another name; write it in one script"
+            )))
+        folded = unicodedata.normalize("NFKC", name)
+        other = seen.setdefault(folded, name)
+        if other != name:
+            problems.append((name, (
+                f"property {name!r} is the same name as {other!r} once Unicode-normalized (NFKC,"
+                " as Python reads identifiers): both would be one field; rename one of them"
+            )))
+    return problems

@@ -13,6 +13,7 @@ from tidings.catalog._keywords import FORMATS as _FORMATS
 from tidings.catalog._keywords import KNOWN, json_pointer, subschemas
 from tidings.catalog._metaschema import meta_validator, surely_valid
 from tidings.catalog._model import JSON_SCHEMA_DIALECT
+from tidings.catalog._naming import property_name_problems
 from tidings.catalog._structure import did_you_mean, dotted
 from tidings.catalog._yaml import ParsedFile, Path
 
@@ -138,6 +139,19 @@ def payload_issues(parsed: ParsedFile, path: Path, schema: dict[str, Any]) -> li
                 (*parts, "required", index),
                 f"{name!r} is required but not declared under `properties`"
                 f"{did_you_mean(name, sorted(sub['properties']))}; declare it or fix the name",
+            )
+        properties = sub.get("properties")
+        if isinstance(properties, dict) and not all(map(str.isascii, properties)):
+            for name, problem in property_name_problems(list(properties)):
+                add((*parts, "properties", name), problem, key=True)
+        enum = sub.get("enum")
+        if isinstance(enum, list) and any(isinstance(v, float) for v in enum):
+            index, value = next((i, v) for i, v in enumerate(enum) if isinstance(v, float))
+            add(
+                (*parts, "enum", index),
+                f"{_show(value)} in `enum` is a float: Python's Literal holds no floats, so the"
+                " generated model would accept any number; list integers (2, not 2.0) or"
+                " strings, or give the range with `minimum`/`maximum` and `type: number`",
             )
         fmt = sub.get("format")
         if isinstance(fmt, str) and fmt not in _FORMATS:

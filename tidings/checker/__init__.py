@@ -36,6 +36,7 @@ from tidings.checker._schema_diff import (
     is_compatible,
 )
 from tidings.checker._settings import CheckSettings, resolve_settings
+from tidings.checker._witness import Witness, WitnessOutcome, find_witness
 
 __all__ = [
     "FORMATS",
@@ -52,6 +53,8 @@ __all__ = [
     "SchemaChange",
     "Severity",
     "Use",
+    "Witness",
+    "WitnessOutcome",
     "apply_ignores",
     "catalog_orphans",
     "code_orphans",
@@ -59,6 +62,7 @@ __all__ = [
     "compare_message",
     "compare_schemas",
     "distribution_findings",
+    "find_witness",
     "is_compatible",
     "is_transitive",
     "load_git_baseline",

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
 
 from tidings.catalog import Catalog, Compatibility, MessageDef
 from tidings.checker import _rules as R
 from tidings.checker._baseline import Baseline, MessageStub
 from tidings.checker._findings import Finding, Severity
 from tidings.checker._schema_diff import Policy, SchemaChange, compare_schemas
-from tidings.checker._yaml_lines import locate
+from tidings.checker._witness import Witness, find_witness
+from tidings.checker._yaml_lines import locate, locate_definition
 
 _REQUIRED: dict[str, frozenset[str]] = {
     "NONE": frozenset(),
@@ -41,17 +44,49 @@ def _loc(message: MessageDef) -> tuple[str, int, int]:
     return message.location.file, message.location.line, message.location.column
 
 
+WITNESS_BUDGET = 0.05
+"""Seconds of random search per finding when no witness could be constructed from the change."""
+
+
+def _prove(change: SchemaChange, bad: list[str], old: Any, new: Any, policy: Policy,
+           budget: float) -> tuple[Witness | None, str | None, str | None]:
+    """(witness, its direction, or the reason none was found) for the first broken direction."""
+    direction = (bad or list(change.directions))[0]
+    writer, reader = (old, new) if direction == "backward" else (new, old)
+    out = find_witness(writer, reader, pointer=change.pointer,
+                       declared_only=policy == "lenient", budget=budget)
+    if out.witness is not None:
+        return out.witness, direction, None
+    return None, direction, out.reason
+
+
 def _change_finding(
-    change: SchemaChange, message: MessageDef, baseline: str
+    change: SchemaChange, message: MessageDef, baseline: str, old_payload: Any = None,
+    new_payload: Any = None, policy: Policy = "lenient", witness_budget: float | None = None,
+    catalog: Catalog | None = None,
 ) -> Finding:
     required = required_directions(message.compatibility)
     broken = set(change.directions)
     bad = sorted(broken & required)
+    witness: Witness | None = None
+    direction: str | None = None
+    unproven: str | None = None
+    if broken and witness_budget is not None:
+        witness, direction, unproven = _prove(change, bad, old_payload, new_payload, policy,
+                                              witness_budget)
     file, line, column = _loc(message)
     section = "events" if message.kind == "event" else "commands"
     found = locate(file, section, message.name, change.pointer)
     if found is not None:
         line, column = found
+    extra: dict[str, Any] = {}
+    definition = _shared_definition(change, catalog)
+    if definition is not None and catalog is not None:
+        at = locate_definition(catalog.files, definition, change.ref_pointer)
+        if at is not None:  # the change is in a shared definition: report it where it is
+            file, line, column = at
+            extra = {"definition": definition, "definition_pointer": change.ref_pointer,
+                     "affects": [message.name]}
     where = change.pointer or "/"
     if isinstance(change.old, list) and isinstance(change.new, list):
         gone = [v for v in change.old if v not in change.new]
@@ -60,17 +95,18 @@ def _change_finding(
             f"{label} {', '.join(json.dumps(v) for v in vals)}"
             for label, vals in (("removed", gone), ("added", came)) if vals)
         where = f"{where} ({detail})" if detail else where
+    breaks = "possibly breaks" if unproven is not None else "breaks"
     if bad:
         why = "; ".join(_MEANING[d] for d in bad)
         message_text = (
-            f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. This breaks "
+            f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. This {breaks} "
             f"{message.compatibility} compatibility against {baseline}: {why}. Make the change "
             f"compatible, or bump `version` to {message.version + 1} to start a new lineage"
         )
         severity = Severity.ERROR
     elif broken:
         message_text = (
-            f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. It breaks "
+            f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. It {breaks} "
             f"{', '.join(sorted(broken))} compatibility ({'; '.join(_MEANING[d] for d in sorted(broken))}), "
             f"which {message.compatibility} allows"
         )
@@ -85,15 +121,55 @@ def _change_finding(
         rule=change.rule, severity=severity, message=message_text, subject=message.name,
         pointer=change.pointer, old=change.old, new=change.new, broken=change.directions,
         file=file, line=line, column=column, baseline=baseline,
+        witness=witness, witness_direction=direction, unproven=unproven, extra=extra,
     )
+
+
+def _shared_definition(change: SchemaChange, catalog: Catalog | None) -> str | None:
+    """The name of the catalog's shared `$defs` entry the change lies in, if any."""
+    if catalog is None or not change.ref or not change.ref.startswith("#/$defs/"):
+        return None
+    name = change.ref.removeprefix("#/$defs/").replace("~1", "/").replace("~0", "~")
+    return name if name in catalog.shared_defs else None
+
+
+def _merge_shared(findings: list[Finding]) -> list[Finding]:
+    """One finding per change of a shared definition, at the definition, listing every message
+    it affects (the most severe message's finding speaks for them)."""
+    groups: dict[tuple[Any, ...], list[Finding]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        name = f.extra.get("definition")
+        if name is None:
+            out.append(f)
+            continue
+        key = (name, f.extra.get("definition_pointer"), f.rule.id, repr(f.old), repr(f.new),
+               f.baseline)
+        if key not in groups:
+            groups[key] = []
+            out.append(f)  # placeholder, replaced below
+        groups[key].append(f)
+    merged: dict[int, Finding] = {}
+    for group in groups.values():
+        worst = max(group, key=lambda f: (f.severity.rank, f.witness is not None))
+        names = sorted({n for f in group for n in f.extra.get("affects", [])})
+        text = (f"shared definition {group[0].extra['definition']!r} changed; it affects "
+                f"{len(names)} message(s): {', '.join(names)}. {worst.message}")
+        merged[id(group[0])] = replace(
+            worst, message=text, extra={**worst.extra, "affects": names})
+    return [merged.get(id(f), f) for f in out]
 
 
 def compare_message(
     old: MessageDef, new: MessageDef, baseline: str, *, policy: Policy = "lenient",
-    lineage: bool = True,
+    lineage: bool = True, witness_budget: float | None = WITNESS_BUDGET,
+    catalog: Catalog | None = None,
 ) -> list[Finding]:
     """Findings for one message against its baseline version: kind/version lineage, then the
-    payload changes classified by the new message's compatibility mode."""
+    payload changes classified by the new message's compatibility mode. Each change that breaks
+    a direction carries a witness (or the reason none was found within `witness_budget` seconds
+    of search); `witness_budget=None` looks for none. With the `catalog` the message belongs
+    to, a change inside one of its shared `$defs` is reported at that definition's file:line."""
     file, line, column = _loc(new)
     if old.kind != new.kind:
         return [Finding(
@@ -121,15 +197,18 @@ def compare_message(
     if old.fingerprint == new.fingerprint:
         return []
     changes = compare_schemas(old.resolved_payload, new.resolved_payload, policy=policy)
-    return [_change_finding(c, new, baseline) for c in changes]
+    return [_change_finding(c, new, baseline, old.resolved_payload, new.resolved_payload, policy,
+                            witness_budget, catalog) for c in changes]
 
 
 def compare_catalogs(
     current: Catalog, baseline: Baseline, *, policy: Policy = "lenient",
     history: Sequence[Baseline] = (), history_note: str | None = None,
+    witness_budget: float | None = WITNESS_BUDGET,
 ) -> list[Finding]:
     """Every lineage and compatibility finding of `current` against `baseline`, plus, for
-    messages in a _TRANSITIVE mode, against each catalog in `history` (same lineage only)."""
+    messages in a _TRANSITIVE mode, against each catalog in `history` (same lineage only).
+    Breaking findings carry witnesses (see `compare_message`)."""
     findings: list[Finding] = []
     old_catalog = baseline.catalog
     if old_catalog is None:
@@ -165,10 +244,12 @@ def compare_catalogs(
             old = new if unchanged else old_catalog.message(new.name)
         except KeyError:  # pruned from the baseline: unchanged since
             old = new
-        direct = compare_message(old, new, baseline.label, policy=policy)
+        direct = compare_message(old, new, baseline.label, policy=policy,
+                                 witness_budget=witness_budget, catalog=current)
         findings.extend(direct)
         if is_transitive(new.compatibility) and history:
-            findings.extend(_transitive(new, old, history, policy, {_key(f) for f in direct}))
+            findings.extend(_transitive(new, old, history, policy, {_key(f) for f in direct},
+                                        witness_budget, current))
         elif is_transitive(new.compatibility) and history_note:
             file, line, column = _loc(new)
             findings.append(Finding(
@@ -176,7 +257,7 @@ def compare_catalogs(
                 f"{new.kind} {new.name!r} is {new.compatibility}, but {history_note}; it was "
                 f"compared with {baseline.label} only",
                 subject=new.name, file=file, line=line, column=column, baseline=baseline.label))
-    return findings
+    return _merge_shared(findings)
 
 
 def _key(f: Finding) -> tuple[str, str | None, str, str]:
@@ -185,7 +266,8 @@ def _key(f: Finding) -> tuple[str, str | None, str, str]:
 
 def _transitive(
     new: MessageDef, baseline_version: MessageDef, history: Sequence[Baseline], policy: Policy,
-    known: set[tuple[str, str | None, str, str]],
+    known: set[tuple[str, str | None, str, str]], witness_budget: float | None,
+    catalog: Catalog,
 ) -> list[Finding]:
     """Findings against each earlier version of the same lineage, each distinct change once."""
     seen = {baseline_version.fingerprint}
@@ -200,7 +282,8 @@ def _transitive(
         if old.version != new.version or old.kind != new.kind or old.fingerprint in seen:
             continue
         seen.add(old.fingerprint)
-        for f in compare_message(old, new, past.label, policy=policy, lineage=False):
+        for f in compare_message(old, new, past.label, policy=policy, lineage=False,
+                                 witness_budget=witness_budget, catalog=catalog):
             key = _key(f)
             if key not in known:
                 known.add(key)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from tidings.checker._rules import Rule
+from tidings.checker._witness import Witness
 
 
 class Severity(StrEnum):
@@ -30,6 +31,11 @@ class Finding:
     payload; `old`/`new` the values compared; `broken` the directions (``backward``, ``forward``)
     the change breaks; `file`/`line`/`column` where to look (a catalog file or a source file);
     `baseline` what it was compared against (a git ref, a commit or a path).
+
+    A finding that breaks a direction carries its proof: `witness`, an example message the
+    writer's schema accepts and the reader's refuses (checked with a validator), with
+    `witness_direction` the direction it proves; or, when none was found, `unproven`, the reason,
+    and the finding is only "possibly breaking".
     """
 
     rule: Rule
@@ -45,6 +51,30 @@ class Finding:
     column: int | None = None
     baseline: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    witness: Witness | None = field(default=None, compare=False)
+    witness_direction: str | None = field(default=None, compare=False)
+    unproven: str | None = field(default=None, compare=False)
+
+    @property
+    def verdict(self) -> str:
+        """``breaking`` (a witness proves it), ``possibly breaking`` (none was found),
+        or ``-`` for a finding that breaks no direction."""
+        if self.witness is not None:
+            return "breaking"
+        if self.unproven is not None:
+            return "possibly breaking"
+        return "-"
+
+    def proof(self) -> str | None:
+        """One line on the witness (or on why there is none), for the report formats."""
+        if self.witness is not None:
+            old_side = self.witness_direction == "backward"
+            writer, reader = ("old", "new") if old_side else ("new", "old")
+            return (f"example: {writer} producers may send {self.witness.text}; readers on the "
+                    f"{reader} schema refuse it: {self.witness.refusal}")
+        if self.unproven is not None:
+            return f"possibly breaking: no example message found ({self.unproven})"
+        return None
 
     @property
     def where(self) -> str:
@@ -80,4 +110,14 @@ class Finding:
             "column": self.column,
             "baseline": self.baseline,
             "follows": self.rule.follows,
+            "verdict": self.verdict,
+            "witness": None if self.witness is None else {
+                "instance": self.witness.instance,
+                "refusal": self.witness.refusal,
+                "direction": self.witness_direction,
+                "found_by": self.witness.found_by,
+            },
+            "unproven": self.unproven,
+            "definition": self.extra.get("definition"),
+            "affects": self.extra.get("affects"),
         }

@@ -56,6 +56,9 @@ def _summary(result: CheckResult) -> str:
     parts = [f"{c['error']} error(s)", f"{c['warning']} warning(s)", f"{c['info']} info"]
     if result.ignored:
         parts.append(f"{len(result.ignored)} ignored")
+    unproven = sum(1 for f in result.findings if f.unproven is not None)
+    if unproven:
+        parts.append(f"{unproven} possibly breaking (no example found)")
     verdict = "FAILED" if result.exit_code else "passed"
     against = f" against {result.baseline}" if result.baseline else ""
     return f"tidings check {verdict}{against}: {', '.join(parts)} (fail on {result.fail_on.value})"
@@ -71,6 +74,8 @@ def render_text(result: CheckResult, *, verbose: bool = False) -> str:
         head = f"{f.where}: {f.severity.value} {f.rule.id} {f.rule.name}"
         shown = _shows_values(f)
         tail = f"\n    old: {_short(f.old)}\n    new: {_short(f.new)}" if shown else ""
+        proof = f.proof()
+        tail += f"\n    {proof}" if proof else ""
         lines.append(f"{head}: {f.message}{tail}")
     lines.append(_summary(result))
     return "\n".join(lines) + "\n"
@@ -101,6 +106,8 @@ def render_github(result: CheckResult) -> str:
         detail = f.message
         if _shows_values(f):
             detail += f"\nold: {_short(f.old)}\nnew: {_short(f.new)}"
+        if f.proof():
+            detail += f"\n{f.proof()}"
         lines.append(f"::{level[f.severity]} {','.join(props)}::{_gh_data(detail)}")
     lines.append(_summary(result))
     return "\n".join(lines) + "\n"
@@ -138,9 +145,13 @@ def render_junit(result: CheckResult) -> str:
         if id(f) in failing:
             fail = ET.SubElement(case, "failure", type=f.rule.id, message=f.message)
             fail.text = f"{f.where}: {f.message}\nold: {_short(f.old)}\nnew: {_short(f.new)}"
+            if f.proof():
+                fail.text += f"\n{f.proof()}"
         else:
             out = ET.SubElement(case, "system-out")
             out.text = f"{f.severity.value}: {f.where}: {f.message}"
+            if f.proof():
+                out.text += f"\n{f.proof()}"
     if not result.findings:
         ET.SubElement(suite, "testcase", classname="tidings", name="catalog is clean")
     ET.indent(suite)
@@ -151,18 +162,26 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _md_proof(f: Finding) -> str:
+    if f.witness is not None:
+        return (f"example `{_md(f.witness.text)}` refused: {_md(f.witness.refusal)}")
+    if f.unproven is not None:
+        return f"possibly breaking: {_md(f.unproven)}"
+    return ""
+
+
 def render_markdown(result: CheckResult) -> str:
     """A Markdown summary and table (for a pull-request comment or the job summary)."""
     icon = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "🛈"}
     lines = [f"### {_summary(result)}", ""]
     if result.findings:
-        lines += ["| | Rule | Where | Subject | Pointer | Broken | Message |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["| | Rule | Where | Subject | Pointer | Broken | Message | Proof |",
+                  "|---|---|---|---|---|---|---|---|"]
         for f in sorted(result.findings, key=lambda f: (-f.severity.rank, *f.sort_key())):
             lines.append(
                 f"| {icon[f.severity]} | `{f.rule.id}` {f.rule.name} | `{_md(f.where)}` | "
                 f"{_md(f.subject or '')} | `{_md(f.pointer or '')}` | {', '.join(f.broken)} | "
-                f"{_md(f.message)} |")
+                f"{_md(f.message)} | {_md_proof(f)} |")
     if result.ignored:
         lines += ["", "<details><summary>Ignored</summary>", ""]
         for f, e in result.ignored:

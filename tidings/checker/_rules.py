@@ -15,8 +15,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Rule:
     """One check: `id` (e.g. ``TID-C012``), `name` (``property-removed``), a one-line `summary`
-    and `follows`, the documented rule it implements (a Confluent difference type or a DESIGN.md
-    section)."""
+    and `follows`, the documented rule it implements (a Confluent difference type or a tidings
+    rule)."""
 
     id: str
     name: str
@@ -288,69 +288,93 @@ KEYWORD_CHANGED = _rule(
 DEFAULT_CHANGED = _rule(
     "TID-C075", "default-changed", "the default changed (an annotation: no direction breaks)",
     "Confluent DEFAULT_CHANGED")
+DEPENDENCY_ADDED = _rule(
+    "TID-C076", "dependency-added",
+    "a dependentRequired/dependentSchemas entry (or a name in one) was added: a present property "
+    "now demands more", "Confluent DEPENDENCY_ARRAY_ADDED / _EXTENDED / DEPENDENCY_SCHEMA_ADDED")
+DEPENDENCY_REMOVED = _rule(
+    "TID-C077", "dependency-removed",
+    "a dependentRequired/dependentSchemas entry (or a name in one) was removed",
+    "Confluent DEPENDENCY_ARRAY_REMOVED / _NARROWED / DEPENDENCY_SCHEMA_REMOVED")
+DEPENDENCY_CHANGED = _rule(
+    "TID-C078", "dependency-changed",
+    "the names a property's presence requires were both added and removed",
+    "Confluent DEPENDENCY_ARRAY_CHANGED")
+CONTAINS_NARROWED = _rule(
+    "TID-C079", "contains-narrowed",
+    "an array must now hold more matching items (contains added, minContains raised, "
+    "maxContains added or lowered)",
+    "Confluent MIN_CONTAINS_ADDED / _INCREASED, MAX_CONTAINS_ADDED / _DECREASED")
+CONTAINS_EXTENDED = _rule(
+    "TID-C080", "contains-extended",
+    "an array may hold fewer or more matching items (contains dropped, minContains lowered, "
+    "maxContains raised or dropped)",
+    "Confluent MIN_CONTAINS_DECREASED / _REMOVED, MAX_CONTAINS_INCREASED / _REMOVED")
 
 # --- lineage (catalog against baseline) ----------------------------------------------------------
 MESSAGE_REMOVED = _rule(
     "TID-L001", "message-removed",
     "an event or command was removed (or renamed): stored messages can no longer be replayed",
-    "DESIGN.md section 6: removing an event is an error")
+    "tidings lineage: removing an event is an error")
 KIND_CHANGED = _rule(
     "TID-L002", "kind-changed", "an event became a command or the reverse",
-    "DESIGN.md section 6: changing its kind is an error")
+    "tidings lineage: changing its kind is an error")
 VERSION_DECREASED = _rule(
-    "TID-L003", "version-decreased", "the version went down", "DESIGN.md section 6: lineages")
+    "TID-L003", "version-decreased", "the version went down", "tidings lineage: versions only go up")
 VERSION_BUMPED = _rule(
     "TID-L004", "version-bumped",
     "the version went up: a new lineage starts, the payload is not compared with the old one",
-    "DESIGN.md section 6: a version bump starts a new lineage")
+    "tidings lineage: a version bump starts a new lineage")
 MESSAGE_ADDED = _rule(
-    "TID-L005", "message-added", "a new event or command", "DESIGN.md section 6")
+    "TID-L005", "message-added", "a new event or command", "tidings lineage: a new message starts its own")
 TRANSITIVE_HISTORY_UNAVAILABLE = _rule(
     "TID-L006", "transitive-history-unavailable",
     "a _TRANSITIVE mode was checked against the baseline only: it has no git history",
-    "DESIGN.md section 6: _TRANSITIVE compares with every earlier version in git history")
+    "tidings lineage: _TRANSITIVE compares with every earlier version in git history")
 BASELINE_EMPTY = _rule(
     "TID-L007", "baseline-has-no-catalog",
     "the baseline has no catalog files where the catalog is now: nothing was compared",
-    "DESIGN.md section 6: compatibility against a baseline")
+    "tidings lineage: compatibility against a baseline")
 
 # --- orphans in the catalog ----------------------------------------------------------------------
 EVENT_NOT_CONSUMED = _rule(
     "TID-O001", "event-not-consumed", "an event no context consumes: it is emitted into the void",
-    "DESIGN.md section 6: orphans from the catalog")
+    "tidings catalog orphans")
 MESSAGE_NOT_PRODUCED = _rule(
     "TID-O002", "message-not-produced", "an event or command no context produces",
-    "DESIGN.md section 6: orphans from the catalog")
+    "tidings catalog orphans")
 COMMAND_HANDLER = _rule(
     "TID-O003", "command-handler-not-unique",
-    "a command needs exactly one handling context", "DESIGN.md section 6")
+    "a command needs exactly one handling context", "tidings catalog orphans: a command has one handler")
 CONTEXT_NOT_DECLARED = _rule(
     "TID-O004", "context-not-declared", "a context is named but not declared under `contexts:`",
-    "DESIGN.md section 6")
+    "tidings catalog orphans: every context is declared")
 CONTEXT_UNUSED = _rule(
     "TID-O005", "context-unused", "a declared context produces, consumes and handles nothing",
-    "issue 5: a declared context that touches nothing")
+    "tidings catalog orphans: a declared context that touches nothing")
 DEPRECATED_PRODUCED = _rule(
     "TID-O006", "deprecated-still-produced", "a deprecated message still has producers",
-    "issue 5: deprecated events still produced")
+    "tidings catalog orphans: deprecated messages still produced")
 
 # --- orphans in the code -------------------------------------------------------------------------
 CODE_UNKNOWN_NAME = _rule(
     "TID-S001", "unknown-message-in-code",
     "the code emits or subscribes to a name the catalog does not declare",
-    "DESIGN.md section 6: orphans from the code")
+    "tidings code orphans")
 CODE_NEVER_EMITTED = _rule(
     "TID-S002", "never-emitted", "a catalog message the code never emits",
-    "DESIGN.md section 6: orphans from the code")
+    "tidings code orphans")
 CODE_NEVER_SUBSCRIBED = _rule(
     "TID-S003", "never-subscribed", "a catalog message the code never subscribes to",
-    "DESIGN.md section 6: orphans from the code")
+    "tidings code orphans")
 CODE_WRONG_PRODUCER = _rule(
     "TID-S004", "emitted-by-non-producer",
-    "a context emits a message the catalog does not list it as producing", "issue 5")
+    "a context emits a message the catalog does not list it as producing",
+    "tidings code orphans: a context emits what it produces")
 CODE_WRONG_CONSUMER = _rule(
     "TID-S005", "subscribed-by-non-consumer",
-    "a context subscribes to a message the catalog does not list it as consuming", "issue 5")
+    "a context subscribes to a message the catalog does not list it as consuming",
+    "tidings code orphans: a context subscribes to what it consumes")
 CODE_UNPARSABLE = _rule(
     "TID-S006", "unparsable-source", "a Python file could not be parsed; it was skipped",
     "tidings: AST-only scan")
@@ -360,17 +384,17 @@ DISTRIBUTED_COMPATIBILITY = _rule(
     "TID-D001", "distributed-compatibility-below-full",
     "a distributed message's compatibility is weaker than FULL: its producers and consumers run "
     "in different services and deploy independently, so both directions matter",
-    "issue 6: the checker knows which events cross the wire")
+    "tidings distributed messages: the checker knows which events cross the wire")
 DISTRIBUTED_SYNC_SUBSCRIBER = _rule(
     "TID-D002", "sync-subscriber-across-the-wire",
     "the code subscribes to a distributed message in sync mode without `remote=False`: sync "
     "cannot be honoured across the wire",
-    "issue 6: sync mode across the wire is refused")
+    "tidings distributed messages: sync mode across the wire is refused")
 REMOTE_NOT_DISTRIBUTED = _rule(
     "TID-D003", "remote-subscriber-not-distributed",
     "the code subscribes with `remote=True` to a message that is not distributed: it never "
     "crosses the wire, and the bus refuses the subscription",
-    "issue 6: only distributed messages are relayed to the broker")
+    "tidings distributed messages: only distributed messages are relayed to the broker")
 
 # --- the ignore file -----------------------------------------------------------------------------
 IGNORE_UNUSED = _rule(

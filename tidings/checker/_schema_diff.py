@@ -27,12 +27,14 @@ from typing import Any, Literal
 
 from tidings.checker import _rules as R
 from tidings.checker._rules import Rule
+from tidings.checker._shapes import resolve_local_ref
 
-Policy = Literal["lenient", "strict"]
-"""``lenient`` (default: producers send declared fields, consumers ignore unknown ones) or
-``strict`` (Confluent's reading of open content models)."""
+Policy = Literal["lenient", "strict", "confluent"]
+"""``lenient`` (default: producers send declared fields, consumers ignore unknown ones),
+``strict`` (Confluent's reading of open content models), or ``confluent`` (Confluent Schema
+Registry's LENIENT verdicts, for teams migrating from the registry, its mistakes included)."""
 
-POLICIES: tuple[Policy, ...] = ("lenient", "strict")
+POLICIES: tuple[Policy, ...] = ("lenient", "strict", "confluent")
 
 _ANNOTATIONS = frozenset({
     "title", "description", "examples", "$comment", "deprecated", "readOnly", "writeOnly",
@@ -46,6 +48,8 @@ _HANDLED = frozenset({
     "patternProperties", "minProperties", "maxProperties",
     "items", "prefixItems", "additionalItems", "unevaluatedItems", "minItems", "maxItems",
     "uniqueItems", "anyOf", "oneOf", "allOf", "not",
+    "dependentRequired", "dependentSchemas", "dependencies", "contains", "minContains",
+    "maxContains",
 })
 _SUMS = ("anyOf", "oneOf")
 
@@ -65,6 +69,10 @@ class SchemaChange:
     new: Any
     breaks_backward: bool
     breaks_forward: bool
+    ref: str | None = None
+    """The innermost `$ref` the change was found through (``#/$defs/Money``), if any."""
+    ref_pointer: str | None = None
+    """The change's pointer inside that `$ref`'s target."""
 
     @property
     def directions(self) -> tuple[str, ...]:
@@ -99,7 +107,9 @@ def compare_schemas(
 
 
 def is_compatible(old: Any, new: Any, direction: str, *, policy: Policy = "lenient") -> bool:
-    """True when no change from `old` to `new` breaks `direction` (``backward``/``forward``/``full``)."""
+    """True when no change from `old` to `new` breaks `direction`: ``backward``, ``forward`` or
+    ``full``, in any case (``BACKWARD`` works too, as the catalog spells modes)."""
+    direction = direction.lower() if isinstance(direction, str) else direction
     changes = compare_schemas(old, new, policy=policy)
     if direction == "backward":
         return not any(c.breaks_backward for c in changes)
@@ -158,9 +168,12 @@ class _Differ:
         self.old_root = old_root
         self.new_root = new_root
         self.lenient = policy == "lenient"
+        # Confluent's LENIENT verdicts: strict walk, then what its lenient set lets pass.
+        self.confluent = policy == "confluent"
         self.changes: list[SchemaChange] = []
         self.flip = False
         self.ref_stack: set[tuple[str | None, str | None]] = set()
+        self.via: list[tuple[str, str]] = []  # (ref, pointer where it was entered)
         self.same_defs = (
             isinstance(old_root, dict) and isinstance(new_root, dict)
             and old_root.get("$defs") == new_root.get("$defs")
@@ -171,7 +184,12 @@ class _Differ:
     def emit(self, rule: Rule, ptr: str, old: Any, new: Any, back: bool, fwd: bool) -> None:
         if self.flip:
             back, fwd = fwd, back
-        self.changes.append(SchemaChange(rule, ptr, old, new, back, fwd))
+        ref = ref_ptr = None
+        if self.via:
+            ref, entered = self.via[-1]
+            inner = ptr[len(entered):] if ptr.startswith(entered) else ptr
+            ref_ptr = inner if inner.startswith("/") else "/" + inner.lstrip("/")
+        self.changes.append(SchemaChange(rule, ptr, old, new, back, fwd, ref, ref_ptr))
 
     def narrow(self, rule: Rule, ptr: str, old: Any, new: Any) -> None:
         self.emit(rule, ptr, old, new, True, False)
@@ -195,7 +213,7 @@ class _Differ:
             hops += 1
             ref = s["$ref"]
             ref_name = ref
-            target = _resolve_pointer(root, ref)
+            target = resolve_local_ref(root, ref)
             if target is None:
                 return {k: v for k, v in s.items() if k != "$ref"}, ref_name
             rest = {k: v for k, v in s.items() if k != "$ref"}
@@ -216,10 +234,12 @@ class _Differ:
             if key in self.ref_stack:
                 return
             self.ref_stack.add(key)
+            self.via.append((new_ref or old_ref or "", ptr))
             try:
                 self._walk(old, new, ptr)
             finally:
                 self.ref_stack.discard(key)
+                self.via.pop()
         else:
             self._walk(old, new, ptr)
 
@@ -246,6 +266,8 @@ class _Differ:
         mo, mn = _merge_all_of(old, self.old_root), _merge_all_of(new, self.new_root)
         if "allOf" not in mo and "allOf" not in mn:  # fold only when both sides fold
             old, new = mo, mn
+        elif "allOf" in mo and "allOf" not in mn and self._one_branch_reads(mo, mn, ptr):
+            return
         if any(k in old or k in new for k in _SUMS):
             self._sums(old, new, ptr)
             return
@@ -259,6 +281,23 @@ class _Differ:
         self._not(old, new, ptr)
         self._other_keywords(old, new, ptr)
         self._default(old, new, ptr)
+
+    def _one_branch_reads(self, old: dict[str, Any], new: dict[str, Any], ptr: str) -> bool:
+        """allOf -> no allOf: when one old branch (with the old siblings) is readable by `new`,
+        every old value is (it satisfies that branch); the other branches only narrowed old."""
+        rest = {k: v for k, v in old.items() if k != "allOf"}
+        branches = list(old["allOf"])
+        for i, branch in enumerate(branches):
+            b, _ = self.deref(branch, self.old_root)
+            merged = {**rest, **b} if isinstance(b, dict) else (rest if b is True else b)
+            with self.trial() as got:
+                self.walk(merged, new, ptr)
+            if not any(c.breaks_backward for c in got):
+                self.changes.extend(c for c in got if c.breaks_forward or c.compatible)
+                if len(branches) > 1:
+                    self.widen(R.PRODUCT_TYPE_NARROWED, f"{ptr}/allOf/{i}", old["allOf"], None)
+                return True
+        return False
 
     # -- scalars -----------------------------------------------------------------------------------
     def _types(self, old: dict[str, Any], new: dict[str, Any], ptr: str) -> None:
@@ -405,7 +444,9 @@ class _Differ:
             if writer_declares:
                 self.emit(open_lenient, ptr, None, reader, False, False)
             else:
-                self.emit(open_strict, ptr, None, reader, not _trivial(reader), False)
+                lets_pass = self.confluent and open_strict is R.PROPERTY_ADDED_TO_OPEN_MODEL
+                self.emit(open_strict, ptr, None, reader, not _trivial(reader) and not lets_pass,
+                          False)
         else:
             self.emit(covered, ptr, writer, reader, False, False)
             self.walk(writer, reader, ptr)
@@ -417,8 +458,12 @@ class _Differ:
         """A slot the old schema described with `old` now falls to the new additional-content
         schema `reader`."""
         reader, _ = self.deref(reader, self.new_root)
+        if self.deref(old, self.old_root)[0] is False:  # it was forbidden; now `reader` decides
+            self.walk(False, reader, ptr)
+            return
         if reader is False:
-            self.narrow(closed, ptr, old, False)
+            lets_pass = self.confluent and closed is R.PROPERTY_REMOVED_FROM_CLOSED_MODEL
+            self.emit(closed, ptr, old, False, not lets_pass, False)
         elif _trivial(reader):
             if writer_declares:
                 self.emit(open_lenient, ptr, old, None, False, False)
@@ -459,7 +504,8 @@ class _Differ:
             prop, _ = self.deref(np_.get(name, {}), self.new_root)
             has_default = isinstance(prop, dict) and "default" in prop
             rule = R.REQUIRED_ADDED_WITH_DEFAULT if has_default else R.REQUIRED_ADDED
-            self.emit(rule, f"{ptr}/required", None, name, not has_default, False)
+            unseen = self.confluent and name not in np_  # Confluent reads declared names only
+            self.emit(rule, f"{ptr}/required", None, name, not has_default and not unseen, False)
         for name in sorted(oreq - nreq):
             prop, _ = self.deref(op.get(name, {}), self.old_root)
             has_default = isinstance(prop, dict) and "default" in prop
@@ -492,6 +538,33 @@ class _Differ:
         self._bound(old.get("minProperties", 0), new.get("minProperties", 0),
                     f"{ptr}/minProperties",
                     R.MIN_PROPERTIES_NARROWED, R.MIN_PROPERTIES_EXTENDED, upper=False)
+        self._dependencies(old, new, ptr)
+
+    def _dependencies(self, old: dict[str, Any], new: dict[str, Any], ptr: str) -> None:
+        """dependentRequired / dependentSchemas (draft-07 `dependencies` holds either)."""
+        oreq, osch = _dependencies(old)
+        nreq, nsch = _dependencies(new)
+        key = "dependencies" if "dependencies" in new or "dependencies" in old else None
+        for name in sorted(set(oreq) | set(nreq)):
+            p = f"{ptr}/{key or 'dependentRequired'}/{_esc(name)}"
+            o, n = set(oreq.get(name, [])), set(nreq.get(name, []))
+            if o == n:
+                continue
+            if o < n:
+                self.narrow(R.DEPENDENCY_ADDED, p, oreq.get(name), nreq.get(name))
+            elif n < o:
+                self.widen(R.DEPENDENCY_REMOVED, p, oreq.get(name), nreq.get(name))
+            else:
+                self.emit(R.DEPENDENCY_CHANGED, p, oreq.get(name), nreq.get(name), True, True)
+        for name in sorted(set(osch) | set(nsch)):
+            p = f"{ptr}/{key or 'dependentSchemas'}/{_esc(name)}"
+            if name in osch and name in nsch:
+                self.walk(osch[name], nsch[name], p)
+            elif name in nsch:
+                if not _trivial(nsch[name]):
+                    self.narrow(R.DEPENDENCY_ADDED, p, None, nsch[name])
+            elif not _trivial(osch[name]):
+                self.widen(R.DEPENDENCY_REMOVED, p, osch[name], None)
 
     def _additional(
         self, o: Any, n: Any, ptr: str, old_declares: bool, new_declares: bool,
@@ -502,6 +575,10 @@ class _Differ:
         n, _ = self.deref(n, self.new_root)
         o_open, n_open = _trivial(o), _trivial(n)
         if (o is False and n is False) or (o_open and n_open):
+            return
+        if self.confluent and narrowed is R.ADDITIONAL_PROPERTIES_NARROWED and (
+                o_open or n is False):
+            self.emit(narrowed, ptr, True if o_open else o, n, False, False)
             return
         if o_open:  # -> closed or schema: old producers sent undeclared content unless lenient
             self.emit(narrowed, ptr, True, n, not old_declares, False)
@@ -521,6 +598,12 @@ class _Differ:
         if not opre and not npre:
             if "items" in old or "items" in new:
                 self.walk(orest, nrest, f"{ptr}/items")
+            if self.confluent and ("additionalItems" in old or "additionalItems" in new):
+                # Confluent compares additionalItems even where it has no effect (no tuple).
+                self._additional(
+                    old.get("additionalItems", True), new.get("additionalItems", True),
+                    f"{ptr}/additionalItems", False, False,
+                    R.ADDITIONAL_ITEMS_NARROWED, R.ADDITIONAL_ITEMS_EXTENDED)
         else:
             pre_key = "prefixItems" if "prefixItems" in new or "prefixItems" in old else "items"
             for i in range(max(len(opre), len(npre))):
@@ -545,12 +628,30 @@ class _Differ:
                     R.MAX_ITEMS_NARROWED, R.MAX_ITEMS_EXTENDED, upper=True)
         self._bound(old.get("minItems", 0), new.get("minItems", 0), f"{ptr}/minItems",
                     R.MIN_ITEMS_NARROWED, R.MIN_ITEMS_EXTENDED, upper=False)
+        self._contains(old, new, ptr)
         ou, nu = bool(old.get("uniqueItems")), bool(new.get("uniqueItems"))
         if ou != nu:
             if nu:
                 self.narrow(R.UNIQUE_ITEMS_ADDED, f"{ptr}/uniqueItems", ou, nu)
             else:
                 self.widen(R.UNIQUE_ITEMS_REMOVED, f"{ptr}/uniqueItems", ou, nu)
+
+    def _contains(self, old: dict[str, Any], new: dict[str, Any], ptr: str) -> None:
+        oc, nc = "contains" in old, "contains" in new
+        if not oc and not nc:
+            return
+        if oc and nc:
+            self.walk(old["contains"], new["contains"], f"{ptr}/contains")
+            self._bound(old.get("minContains", 1), new.get("minContains", 1),
+                        f"{ptr}/minContains", R.CONTAINS_NARROWED, R.CONTAINS_EXTENDED,
+                        upper=False)
+            self._bound(old.get("maxContains"), new.get("maxContains"), f"{ptr}/maxContains",
+                        R.CONTAINS_NARROWED, R.CONTAINS_EXTENDED, upper=True)
+        elif nc:
+            if not (new.get("minContains") == 0 and "maxContains" not in new):
+                self.narrow(R.CONTAINS_NARROWED, f"{ptr}/contains", None, new["contains"])
+        elif not (old.get("minContains") == 0 and "maxContains" not in old):
+            self.widen(R.CONTAINS_EXTENDED, f"{ptr}/contains", old["contains"], None)
 
     # -- combinators --------------------------------------------------------------------------------------
     def _match(
@@ -599,10 +700,12 @@ class _Differ:
         kind = nkind or okind or "anyOf"
         p = f"{ptr}/{kind}"
         if okind and nkind and okind != nkind and (len(obr) > 1 or len(nbr) > 1):
+            news_ = [self.deref(x, self.new_root)[0] for x in nbr]
             if okind == "oneOf":
                 self.widen(R.COMBINED_TYPE_EXTENDED, p, okind, nkind)
-            else:
-                self.narrow(R.COMBINED_TYPE_CHANGED, p, okind, nkind)
+            else:  # disjoint branches: oneOf reads as anyOf
+                overlap = not _pairwise_disjoint(news_)
+                self.emit(R.COMBINED_TYPE_CHANGED, p, okind, nkind, overlap, False)
         self.walk(orest, nrest, ptr)
         pairs, trials = self._match(obr, nbr, p)
         for i, j in sorted(pairs.items(), key=lambda ij: ij[1]):
@@ -633,8 +736,9 @@ class _Differ:
             if changed and not (_pairwise_disjoint(olds) and _pairwise_disjoint(news)):
                 # Exactly-one semantics: with overlapping branches, any change can make some
                 # value match two branches (now invalid) or only one (now valid).
+                # anyOf -> oneOf only removes values (those matching two): forward holds.
                 self.emit(R.ONE_OF_BRANCH_OVERLAPS, p, okind and old[okind], nkind and new[nkind],
-                          True, True)
+                          True, not (okind == "anyOf" and nkind == "oneOf"))
 
     def _all_of(self, old: dict[str, Any], new: dict[str, Any], ptr: str) -> None:
         obr, nbr = list(old.get("allOf") or []), list(new.get("allOf") or [])
@@ -705,6 +809,22 @@ def _num_bound(s: dict[str, Any], upper: bool) -> tuple[Fraction, bool, str] | N
     return (min if upper else max)(found, key=lambda b: (b[0], -b[1] if upper else b[1]))
 
 
+def _dependencies(s: dict[str, Any]) -> tuple[dict[str, list[Any]], dict[str, Any]]:
+    """(names each property requires, schema each property's presence applies)."""
+    req: dict[str, list[Any]] = {}
+    sch: dict[str, Any] = {}
+    for key in ("dependencies", "dependentRequired", "dependentSchemas"):
+        value = s.get(key)
+        if not isinstance(value, dict):
+            continue
+        for name, dep in value.items():
+            if isinstance(dep, list):
+                req[str(name)] = dep
+            else:
+                sch[str(name)] = dep
+    return req, sch
+
+
 def _additional(s: dict[str, Any]) -> Any:
     if "additionalProperties" in s:
         return s["additionalProperties"]
@@ -772,7 +892,7 @@ def _merge_all_of(s: dict[str, Any], root: Any) -> dict[str, Any]:
         hops = 0
         while isinstance(b, dict) and isinstance(b.get("$ref"), str) and hops < 64:
             hops += 1
-            target = _resolve_pointer(root, b["$ref"])
+            target = resolve_local_ref(root, b["$ref"])
             if not isinstance(target, dict):
                 return s
             rest = {k: v for k, v in b.items() if k != "$ref"}
@@ -798,24 +918,6 @@ def _merge_all_of(s: dict[str, Any], root: Any) -> dict[str, Any]:
             elif _canon(merged[key]) != _canon(value):
                 return s
     return merged
-
-
-def _resolve_pointer(root: Any, ref: str) -> Any:
-    if not ref.startswith("#"):
-        return None
-    node = root
-    frag = ref[1:]
-    if not frag:
-        return node
-    for part in frag.lstrip("/").split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
 
 
 def _search(pattern: str, name: str) -> bool:

@@ -57,6 +57,27 @@ def _message_node(path: Path, section: str, name: str) -> tuple[yaml.Node, int] 
     return None if node is None else (node, 0)
 
 
+def locate_definition(files: list[str] | tuple[str, ...], name: str, pointer: str | None
+                      ) -> tuple[str, int, int] | None:
+    """(file, 1-based line, column) of the deepest node of `pointer` inside the top-level
+    `$defs.<name>` of whichever of `files` declares it, or None."""
+    for file in files:
+        found = _message_node(Path(file), "$defs", name)
+        if found is None:
+            continue
+        node, offset = found
+        best = node
+        for raw in (pointer or "").split("/")[1:]:
+            key = raw.replace("~1", "/").replace("~0", "~")
+            nxt = _child(node, key)
+            if nxt is None:
+                break
+            best = _key_node(node, key) or nxt
+            node = nxt
+        return file, best.start_mark.line + 1 + offset, best.start_mark.column + 1
+    return None
+
+
 def _child(node: yaml.Node, key: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:

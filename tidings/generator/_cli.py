@@ -2,65 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tomllib
 from pathlib import Path
 
 import click
 
-from tidings._errors import UserError
-
-
-def _find_pyproject(start: Path) -> Path | None:
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _pyproject_settings() -> dict[str, Path]:
-    """`schemas` from `[tool.tidings]` (shared with `tidings check`), then `schemas`, `out` and
-    `templates` from `[tool.tidings.generate]`, as paths relative to the nearest pyproject.toml."""
-    path = _find_pyproject(Path.cwd())
-    if path is None:
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UserError(f"{path}: cannot read it as TOML ({exc}); fix the file") from None
-    tool = data.get("tool", {}).get("tidings", {})
-    generate = tool.get("generate", {}) if isinstance(tool, dict) else None
-    if not isinstance(tool, dict) or not isinstance(generate, dict):
-        raise UserError(f"{path}: [tool.tidings] and [tool.tidings.generate] must be tables")
-    unknown = sorted(set(generate) - {"schemas", "out", "templates"})
-    if unknown:
-        raise UserError(
-            f"{path}: unknown key(s) in [tool.tidings.generate]: {', '.join(unknown)}; "
-            "use schemas, out, templates"
-        )
-    values = {"schemas": tool["schemas"]} if "schemas" in tool else {}
-    values.update(generate)
-    settings: dict[str, Path] = {}
-    for key, value in values.items():
-        if not isinstance(value, str):
-            raise UserError(f"{path}: {key} in [tool.tidings] must be a path string")
-        settings[key] = path.parent / value
-    return settings
-
-
-def _setting(flag: Path | None, key: str, default: str | None) -> Path | None:
-    """Flag, then pyproject.toml, then `TIDINGS_<KEY>`, then the default."""
-    if flag is not None:
-        return flag
-    from_file = _pyproject_settings().get(key)
-    if from_file is not None:
-        return from_file
-    env = os.environ.get(f"TIDINGS_{key.upper()}")
-    if env:
-        return Path(env)
-    return None if default is None else Path(default)
+from tidings._settings import load_project
 
 
 @click.command("generate")
@@ -73,7 +20,7 @@ def _setting(flag: Path | None, key: str, default: str | None) -> Path | None:
 @click.option(
     "--out",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Output directory; the package goes to OUT/<catalog>/ (default: generated/).",
+    help="Output directory; the package goes to OUT/CATALOG/ (default: generated/).",
 )
 @click.option(
     "--templates",
@@ -88,7 +35,7 @@ def generate_command(
     templates: Path | None,
     force: bool,
 ) -> None:
-    """Generate typed code from the catalog: SCHEMAS -> OUT/<catalog>/.
+    """Generate typed code from the catalog: SCHEMAS -> OUT/CATALOG/ (the catalog's name).
 
     Writes models.py (pydantic), catalog.py, bus.py and publishers/ and subscribers/ per
     context. Nothing is written when nothing changed; otherwise the package is replaced
@@ -96,10 +43,10 @@ def generate_command(
     """
     from tidings.generator import check, generate
 
-    schemas_dir = _setting(schemas, "schemas", "schemas")
-    out_dir = _setting(out, "out", "generated")
-    templates_dir = _setting(templates, "templates", None)
-    assert schemas_dir is not None and out_dir is not None
+    project = load_project()
+    schemas_dir: Path = project.get("schemas", schemas, section="generate", default="schemas").value
+    out_dir: Path = project.get("out", out, section="generate", default="generated").value
+    templates_dir: Path | None = project.get("templates", templates, section="generate").value
     if check_only:
         stale = check(schemas_dir, out_dir, templates=templates_dir, force=force)
         if stale:
@@ -107,10 +54,10 @@ def generate_command(
             for item in stale:
                 click.echo(f"  {item}")
             sys.exit(1)
-        click.echo(f"{out_dir.as_posix()} is up to date")
+        click.echo(f"{project.shown(out_dir)} is up to date")
         return
     result = generate(schemas_dir, out_dir, templates=templates_dir, force=force)
-    where = result.package.as_posix()
+    where = project.shown(result.package)
     if result.fast_path:
         click.echo(f"{where} is up to date (inputs unchanged)")
     elif not result.changed:

@@ -16,32 +16,41 @@ from tidings.runtime.stores._base import (
     Status,
     Store,
     StoredMessage,
+    StoreError,
 )
 from tidings.runtime.stores._memory import MemoryStore
 from tidings.runtime.stores._postgres import PostgresStore
-from tidings.runtime.stores._sql import StoreError
 from tidings.runtime.stores._sqlite import SQLiteStore
+from tidings.runtime.stores._storable import MAX_DEPTH, UnstorableError, check_storable
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, read_only: bool = False) -> Store:
     """A store from a URL: `postgresql://...` (or `postgres://`, `?schema=NAME` picks the schema),
-    `sqlite:///relative.db` / `sqlite:////absolute.db` (as SQLAlchemy), or a plain file path (SQLite)."""
+    `sqlite:///relative.db` / `sqlite:////absolute.db` (as SQLAlchemy), or a plain file path (SQLite).
+
+    With `read_only`, opening it never creates or migrates anything and it refuses writes (see
+    `SQLiteStore` and `PostgresStore`). A bad URL is a `StoreError` saying what is accepted.
+    """
     if url.startswith(("postgresql://", "postgres://")):
         base, _, query = url.partition("?")
         params = dict(part.partition("=")[::2] for part in query.split("&") if part)
         schema = params.pop("schema", "public")
         rest = "&".join(f"{k}={v}" for k, v in params.items())
-        return PostgresStore(f"{base}?{rest}" if rest else base, schema=schema)
+        try:
+            return PostgresStore(f"{base}?{rest}" if rest else base, schema=schema, read_only=read_only)
+        except ValueError as exc:
+            raise StoreError(f"{url!r}: ?schema= {exc}") from None
     if url.startswith("sqlite:///"):
-        return SQLiteStore(url.removeprefix("sqlite:///"))
+        return SQLiteStore(url.removeprefix("sqlite:///"), read_only=read_only)
     if "://" in url:
         raise StoreError(
             f"unknown store URL {url!r}: use postgresql://..., sqlite:///path.db or a file path"
         )
-    return SQLiteStore(url)
+    return SQLiteStore(url, read_only=read_only)
 
 
 __all__ = [
+    "MAX_DEPTH",
     "SCHEMA_VERSION",
     "STATUSES",
     "Claim",
@@ -55,5 +64,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredMessage",
+    "UnstorableError",
+    "check_storable",
     "open_store",
 ]

@@ -23,6 +23,10 @@ SCHEMA_VERSION = 1
 """The schema version this code writes; `upgrade()` brings a database up to it."""
 
 
+class StoreError(Exception):
+    """The store cannot be opened or used (bad path or DSN, server down, newer schema...)."""
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC (what every store writes)."""
     return datetime.now(UTC)
@@ -246,6 +250,17 @@ class Store(ABC):
     ) -> list[LogEntry]:
         """Messages (oldest first, the last `limit`) with their deliveries; `status` keeps the
         messages having a delivery in that status."""
+
+    @abstractmethod
+    async def find_ids(self, suffix: str, *, column: str = "id", limit: int = 10) -> list[UUID]:
+        """Up to `limit` distinct stored message ids (or, with `column="correlation_id"`,
+        correlation ids) that end with the hex digits `suffix`, in order: what a short id as
+        `tidings log` prints it stands for."""
+
+    def reader(self) -> Store:
+        """A store on the same database that only reads (never creates, migrates or writes), as
+        `tidings log` uses; `StoreError` for a store that has no such twin."""
+        raise StoreError(f"{self} cannot be opened read-only; pass the event log's --db URL")
 
     async def wait_signal(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for another process to announce due work (PostgreSQL

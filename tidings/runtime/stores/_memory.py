@@ -175,3 +175,12 @@ class MemoryStore(Store):
             entries.append(LogEntry(message, tuple(rows)))
         await anyio.lowlevel.checkpoint()
         return entries[-limit:] if limit else entries
+
+    async def find_ids(self, suffix: str, *, column: str = "id", limit: int = 10) -> list[UUID]:
+        if column not in ("id", "correlation_id"):
+            raise ValueError(f"column must be id or correlation_id, got {column!r}")
+        suffix = suffix.lower()
+        found = sorted({getattr(m, column) for m in self.messages.values()
+                        if str(getattr(m, column)).endswith(suffix)})
+        await anyio.lowlevel.checkpoint()
+        return found[:limit]

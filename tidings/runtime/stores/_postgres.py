@@ -16,8 +16,8 @@ from uuid import UUID
 
 import anyio
 
-from tidings.runtime.stores._base import SCHEMA_VERSION, Outcome
-from tidings.runtime.stores._sql import Cursor, SqlStore, StoreError, _Append, as_utc, log
+from tidings.runtime.stores._base import SCHEMA_VERSION, Outcome, StoreError
+from tidings.runtime.stores._sql import Cursor, SqlStore, _Append, as_utc, log
 
 CHANNEL = "tidings_deliveries"
 """The NOTIFY channel; the payload is the schema whose `deliveries` got a pending row."""
@@ -85,21 +85,30 @@ class PostgresStore(SqlStore):
     """The event log in PostgreSQL: tables `messages` and `deliveries` in `schema` (created if
     missing). Claims use `FOR UPDATE SKIP LOCKED`, so several bus processes share one database;
     a trigger NOTIFYs when a delivery becomes `pending` (a replay, or an admin's UPDATE), which
-    wakes every listening bus at once. Install with the `postgres` extra.
+    wakes every listening bus at once. Each statement waits up to `lock_timeout` seconds for a
+    lock another session holds (then the write is retried for `retry_for`, as a lost
+    connection is). Install with the `postgres` extra.
+
+    `read_only=True` runs no DDL (not even CREATE SCHEMA) and reads in read-only transactions
+    (`default_transaction_read_only`): a missing schema or one without an event log is a
+    `StoreError` naming the fix.
     """
 
     notifies = True
 
     def __init__(self, dsn: str, *, schema: str = "public", pool_size: int = 4,
-                 connect_timeout: float = 5.0, application_name: str = "tidings") -> None:
+                 connect_timeout: float = 5.0, application_name: str = "tidings",
+                 read_only: bool = False, lock_timeout: float = 5.0) -> None:
         super().__init__()
         if not _SCHEMA_NAME.fullmatch(schema):
             raise ValueError(f"schema must be a plain SQL identifier, got {schema!r}")
+        self.read_only = read_only
         self.dsn = dsn
         self.schema = schema
         self.pool_size = pool_size
         self.connect_timeout = connect_timeout
         self.application_name = application_name
+        self.lock_timeout = lock_timeout
         self._pool: Any = None
         self._listener: Any = None
         self._listen_limiter = anyio.CapacityLimiter(1)
@@ -117,14 +126,24 @@ class PostgresStore(SqlStore):
             ) from exc
         return psycopg, psycopg_pool
 
+    def reader(self) -> PostgresStore:
+        return PostgresStore(self.dsn, schema=self.schema, connect_timeout=self.connect_timeout,
+                             application_name=self.application_name, pool_size=1, read_only=True)
+
     def _connect(self) -> None:
         psycopg, psycopg_pool = self._psycopg()
+        options = (f"-c search_path={self.schema}"
+                   f" -c lock_timeout={max(1, round(self.lock_timeout * 1000))}")
+        if self.read_only:
+            options += " -c default_transaction_read_only=on"
         try:
-            with psycopg.connect(self.dsn, autocommit=True, connect_timeout=self.connect_timeout) as conn:
-                conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            if not self.read_only:
+                with psycopg.connect(self.dsn, autocommit=True,
+                                     connect_timeout=self.connect_timeout) as conn:
+                    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             self._pool = psycopg_pool.ConnectionPool(
                 self.dsn, min_size=1, max_size=self.pool_size, open=False,
-                kwargs={"options": f"-c search_path={self.schema}",
+                kwargs={"options": options,
                         "connect_timeout": self.connect_timeout,
                         "application_name": self.application_name},
                 check=psycopg_pool.ConnectionPool.check_connection,
@@ -143,18 +162,31 @@ class PostgresStore(SqlStore):
             self._listener = None
 
     def _transaction(self, body: Callable[[Cursor], Any]) -> Any:
+        self.refuse_write()
+        return self._read(body)
+
+    def _read(self, body: Callable[[Cursor], Any]) -> Any:
         if self._pool is None:
             raise StoreError(f"{self} is closed")
         with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             return body(cur)
 
-    def _read(self, body: Callable[[Cursor], Any]) -> Any:
-        return self._transaction(body)
+    def _tables(self, cursor: Cursor) -> set[str]:
+        cursor.execute("SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = %s",
+                       (self.schema,))
+        return {row[0] for row in cursor.fetchall()}
 
-    def _is_transient(self, exc: BaseException) -> bool:
+    def _uuid_text(self, column: str) -> str:
+        return f"{column}::text"
+
+    def _is_row_error(self, exc: BaseException) -> bool:
         psycopg, psycopg_pool = self._psycopg()
-        transient = (psycopg.OperationalError, psycopg_pool.PoolTimeout, psycopg.errors.SerializationFailure)
-        return isinstance(exc, transient)
+        if isinstance(exc, (StoreError, psycopg_pool.PoolTimeout)):
+            return False
+        if isinstance(exc, psycopg.Error):
+            return isinstance(exc, (psycopg.DataError, psycopg.IntegrityError,
+                                    psycopg.ProgrammingError, psycopg.NotSupportedError))
+        return True
 
     def _upgrade(self, cursor: Cursor) -> int:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('tidings_schema'))")

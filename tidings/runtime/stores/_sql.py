@@ -19,6 +19,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from tidings.runtime.stores._base import (
+    SCHEMA_VERSION,
     STATUSES,
     Claim,
     Delivery,
@@ -27,6 +28,7 @@ from tidings.runtime.stores._base import (
     Status,
     Store,
     StoredMessage,
+    StoreError,
 )
 
 log = logging.getLogger("tidings.store")
@@ -34,10 +36,6 @@ log = logging.getLogger("tidings.store")
 Cursor = Any
 Connection = Any
 Call = Callable[[Cursor], Any]
-
-
-class StoreError(Exception):
-    """The store cannot be opened or used (bad path or DSN, server down, newer schema...)."""
 
 
 class _Op:
@@ -74,11 +72,23 @@ def _keys_clause(keys: Sequence[tuple[UUID, str]]) -> str:
     return " OR ".join(["(message_id = ? AND subscriber = ?)"] * len(keys))
 
 
+_TABLES = frozenset({"messages", "deliveries"})
+UPGRADE_HINT = "create or migrate it with `tidings db upgrade`"
+"""The fix named when a read-only store finds no (or an old) event log."""
+
+
 class SqlStore(Store):
-    """Base of `SQLiteStore` and `PostgresStore`: subclasses give the connection and the dialect."""
+    """Base of `SQLiteStore` and `PostgresStore`: subclasses give the connection and the dialect.
+
+    A read-only store (`read_only=True`) never creates, migrates or writes anything: `open`
+    checks that the database holds a tidings event log of this schema version (else a
+    `StoreError` naming the fix) and every write raises `StoreError`.
+    """
 
     retry_for: float = 30.0
     """How long (seconds) a write is retried while the database is unreachable or locked."""
+
+    read_only: bool = False
 
     def __init__(self) -> None:
         self._appends: list[_Append] = []
@@ -90,6 +100,7 @@ class SqlStore(Store):
         self._running = False
         self._writer_scope: anyio.CancelScope | None = None
         self._writer_done: anyio.Event | None = None
+        self._backoff = 0.05
         self._writer_limiter = anyio.CapacityLimiter(1)
         self._reader_limiter = anyio.CapacityLimiter(1)
 
@@ -112,12 +123,58 @@ class SqlStore(Store):
         """Run `body(cursor)` on a read connection."""
 
     @abstractmethod
-    def _is_transient(self, exc: BaseException) -> bool:
-        """True when the error is a lost connection or a lock worth retrying."""
+    def _is_row_error(self, exc: BaseException) -> bool:
+        """True when the error comes from the rows written (a value the database refuses), not
+        from the database (unreachable, locked, full): then each write of the group is tried
+        alone. Anything else is retried for `retry_for` seconds."""
+
+    def _is_lasting(self, exc: BaseException) -> bool:
+        """True when retrying cannot help (the file is gone): fail at once."""
+        return isinstance(exc, StoreError)
 
     @abstractmethod
     def _upgrade(self, cursor: Cursor) -> int:
         """Create or migrate the schema in the open transaction; return the version."""
+
+    @abstractmethod
+    def _tables(self, cursor: Cursor) -> set[str]:
+        """The names of the tables in the store's database (or PostgreSQL schema)."""
+
+    def _upgrade_own(self, cursor: Cursor) -> int:
+        """`_upgrade`, unless the database has tables of the same names that are not ours."""
+        tables = self._tables(cursor)
+        if "tidings_schema" not in tables and tables & _TABLES:
+            raise StoreError(
+                f"{self} is not a tidings event log: it has its own"
+                f" {' and '.join(sorted(tables & _TABLES))} table; use another database"
+                " (or another PostgreSQL schema) for the event log"
+            )
+        return self._upgrade(cursor)
+
+    def _verify(self, cursor: Cursor) -> int:
+        """Check, reading only, that the database holds an event log of `SCHEMA_VERSION`."""
+        tables = self._tables(cursor)
+        if not tables:
+            raise StoreError(f"{self} holds no event log yet; {UPGRADE_HINT}")
+        if "tidings_schema" not in tables or not tables >= _TABLES:
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise StoreError(
+                f"{self} is not a tidings event log (it holds {shown}); point it at the event log"
+            )
+        cursor.execute("SELECT max(version) FROM tidings_schema")
+        version = cursor.fetchone()[0] or 0
+        if version < SCHEMA_VERSION:
+            raise StoreError(f"{self} has schema version {version}, older than {SCHEMA_VERSION};"
+                             f" {UPGRADE_HINT}")
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self} has schema version {version}, newer than this tidings"
+                             f" ({SCHEMA_VERSION}); upgrade tidings")
+        return int(version)
+
+    def refuse_write(self) -> None:
+        """Raise StoreError when this store was opened read-only (every write path calls it)."""
+        if self.read_only:
+            raise StoreError(f"{self} is opened read-only; it does not write")
 
     @abstractmethod
     def _db_time(self, value: datetime | None) -> Any: ...
@@ -142,16 +199,21 @@ class SqlStore(Store):
     async def open(self) -> None:
         try:
             await anyio.to_thread.run_sync(self._connect, limiter=self._writer_limiter)
-            await anyio.to_thread.run_sync(
-                self._transaction, self._upgrade, limiter=self._writer_limiter
-            )
-        except StoreError:
-            raise
+            if self.read_only:
+                await anyio.to_thread.run_sync(self._read, self._verify, limiter=self._reader_limiter)
+            else:
+                await anyio.to_thread.run_sync(
+                    self._transaction, self._upgrade_own, limiter=self._writer_limiter
+                )
         except Exception as exc:
             await anyio.to_thread.run_sync(self._disconnect)
-            raise StoreError(f"cannot open {self}: {exc}") from exc
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(f"cannot open {self}: {_first_line(exc)}") from exc
 
     def start(self, task_group: TaskGroup) -> None:
+        if self.read_only:
+            return  # nothing to write: no writer
         self._running = True
         # Shielded: a bus cancels its task group at the end of a timed-out shutdown, and what
         # was recorded until then must still be committed; `close()` stops the writer.
@@ -173,7 +235,8 @@ class SqlStore(Store):
                 await anyio.to_thread.run_sync(self._disconnect)
 
     async def upgrade(self) -> int:
-        version: int = await self._call(self._upgrade)
+        self.refuse_write()
+        version: int = await self._call(self._upgrade_own)
         return version
 
     def __str__(self) -> str:
@@ -183,6 +246,7 @@ class SqlStore(Store):
 
     def _kick(self) -> None:
         if not self._running:
+            self.refuse_write()
             raise RuntimeError(f"{self} is not open: use `async with store:` (an EventBus does it)")
         if self._wakeup is not None:
             self._wakeup.set()
@@ -208,16 +272,29 @@ class SqlStore(Store):
                     self._group = _Group()
                     self._committing = group
                     try:
-                        await self._commit_group(appends, outcomes, calls, group)
+                        kept = await self._commit_group(appends, outcomes, calls, group)
                     finally:
                         self._committing = None
                         group.done.set()
+                    if kept:
+                        # The database is down, full or locked: wait before trying the kept
+                        # outcomes again (new appends wait with them, and fail if it lasts).
+                        await anyio.sleep(self._backoff)
+                        self._backoff = min(self._backoff * 2, 2.0)
+                    else:
+                        self._backoff = 0.05
         finally:
+            if self._outcomes:
+                log.error(
+                    "%s: %d delivery outcomes not recorded (the database stayed unavailable);"
+                    " those deliveries run again once their lease ends", self, len(self._outcomes),
+                )
             self._writer_done.set()
 
     async def _commit_group(
         self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op], group: _Group
-    ) -> None:
+    ) -> bool:
+        """Commit one group; True when its outcomes could not be written and were queued again."""
         give_up = anyio.current_time() + self.retry_for
         delay = 0.05
         attempt_calls = calls
@@ -229,60 +306,95 @@ class SqlStore(Store):
                     limiter=self._writer_limiter,
                 )
             except Exception as exc:
-                if self._is_transient(exc) and anyio.current_time() < give_up:
+                if self._is_row_error(exc):
+                    return await self._commit_each(appends, outcomes, attempt_calls, group, exc)
+                if not self._is_lasting(exc) and anyio.current_time() < give_up:
                     log.warning("%s: write failed (%s); retrying in %.2fs", self, exc, delay)
                     # A claim may have been committed before the connection dropped: never
                     # repeat it blindly, let its caller ask again.
                     for op in attempt_calls:
                         if not op.idempotent:
-                            op.error = exc
+                            op.error = self._error("the write failed", exc)
                             op.done.set()
                     attempt_calls = [op for op in attempt_calls if op.idempotent]
                     await anyio.sleep(delay)
                     delay = min(delay * 2, 2.0)
                     continue
-                await self._commit_each(appends, outcomes, attempt_calls, group, exc)
-                return
+                # The database itself cannot take writes now: the appends fail (their callers
+                # learn that the messages were not accepted), the outcomes are kept for later.
+                log.error("%s: write failed (%s); %d message(s) not stored, %d delivery outcomes"
+                          " kept to write later", self, exc, len(appends), len(outcomes))
+                for index, append in enumerate(appends):
+                    group.errors[index] = self._error(f"message {append[0].id} not stored", exc)
+                for op in attempt_calls:
+                    op.error = self._error("the write failed", exc)
+                    op.done.set()
+                self._keep(outcomes)
+                return bool(outcomes)
             for op, result in zip(attempt_calls, results, strict=True):
                 op.result = result
                 op.done.set()
-            return
+            return False
+
+    def _keep(self, outcomes: list[Outcome]) -> None:
+        """Queue outcomes that could not be written again, ahead of newer ones (they are
+        idempotent: writing one twice leaves the row as writing it once)."""
+        if outcomes:
+            self._outcomes[:0] = outcomes
+
+    def _error(self, what: str, cause: BaseException) -> StoreError:
+        error = StoreError(f"{self}: {what}: {str(cause).strip() or type(cause).__name__}")
+        error.__cause__ = cause
+        return error
 
     async def _commit_each(
         self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op], group: _Group,
         first: BaseException,
-    ) -> None:
-        # A group failed for a reason that is not transient: commit each part alone so one bad
-        # write does not fail the others, and hand each caller its own error.
+    ) -> bool:
+        # A group failed because of one of its rows: commit each part alone so one bad write
+        # does not fail the others, and hand each caller its own error.
         log.warning("%s: group commit failed (%s); committing one by one", self, first)
+        kept = False
         if outcomes:
             try:
-                await anyio.to_thread.run_sync(
-                    self._transaction, lambda cur: self._write(cur, [], outcomes, []),
-                    limiter=self._writer_limiter,
-                )
+                await self._write_alone([], outcomes, [])
             except Exception as exc:
-                log.error("%s: %d delivery outcomes not recorded: %s", self, len(outcomes), exc)
+                if not self._is_row_error(exc):
+                    self._keep(outcomes)
+                    kept = True
+                else:
+                    for outcome in outcomes:
+                        try:
+                            await self._write_alone([], [outcome], [])
+                        except Exception as one:
+                            if self._is_row_error(one):
+                                log.error("%s: delivery outcome %s not recorded: %s", self,
+                                          outcome, one)
+                            else:
+                                self._keep([outcome])
+                                kept = True
         for index, append in enumerate(appends):
             try:
-                await anyio.to_thread.run_sync(
-                    self._transaction, lambda cur, a=append: self._write(cur, [a], [], []),
-                    limiter=self._writer_limiter,
-                )
+                await self._write_alone([append], [], [])
             except Exception as exc:
                 log.error("%s: message %s not stored: %s", self, append[0].id, exc)
-                group.errors[index] = exc
+                group.errors[index] = self._error(f"message {append[0].id} not stored", exc)
         for op in calls:
             try:
-                op.result = (
-                    await anyio.to_thread.run_sync(
-                        self._transaction, lambda cur, o=op: self._write(cur, [], [], [o]),
-                        limiter=self._writer_limiter,
-                    )
-                )[0]
+                op.result = (await self._write_alone([], [], [op]))[0]
             except Exception as exc:
-                op.error = exc
+                op.error = self._error("the write failed", exc)
             op.done.set()
+        return kept
+
+    async def _write_alone(
+        self, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op]
+    ) -> list[Any]:
+        results: list[Any] = await anyio.to_thread.run_sync(
+            self._transaction, lambda cur: self._write(cur, appends, outcomes, calls),
+            limiter=self._writer_limiter,
+        )
+        return results
 
     def _write(
         self, cur: Cursor, appends: list[_Append], outcomes: list[Outcome], calls: list[_Op]
@@ -361,32 +473,86 @@ class SqlStore(Store):
             rows = sorted(
                 self._claim_rows(cur, owner, subscribers, now, lease_until, limit), key=lambda r: r[3]
             )
-            messages = self._messages_by_id(cur, list({r[0] for r in rows}))
-            return [Claim(messages[self._py_uuid(r[0])], r[1], r[2]) for r in rows]
+            messages, unreadable = self._messages_by_id(cur, list({r[0] for r in rows}))
+            claims: list[Claim] = []
+            dead: list[tuple[Any, str]] = []
+            for message_id, subscriber, attempt, row_id in rows:
+                message = messages.get(message_id)
+                if message is None:
+                    reason = unreadable.get(message_id, "its row in `messages` is missing")
+                    dead.append((row_id, f"cannot read the stored message {message_id}: {reason}"))
+                else:
+                    claims.append(Claim(message, subscriber, attempt))
+            if dead:
+                # A row edited by hand (or damaged) that no bus can read: it goes dead with the
+                # reason, in this transaction, and never blocks the others.
+                for row_id, error in dead:
+                    log.error("%s: delivery %s goes dead: %s", self, row_id, error)
+                    cur.execute(self._sql(
+                        "UPDATE deliveries SET status = 'dead', last_error = ?, owner = NULL,"
+                        " lease_until = NULL, next_attempt_at = NULL WHERE id = ?"
+                    ), (error, row_id))
+            return claims
 
         claims: list[Claim] = await self._call(body, idempotent=False)
         return claims
 
-    def _messages_by_id(self, cur: Cursor, ids: list[Any]) -> dict[UUID, StoredMessage]:
-        found: dict[UUID, StoredMessage] = {}
+    def _messages_by_id(
+        self, cur: Cursor, ids: list[Any]
+    ) -> tuple[dict[Any, StoredMessage], dict[Any, str]]:
+        """The messages with these ids (keyed by the id as the database gave it), and why each
+        unreadable one cannot be read (a bad UUID, time, encoding...)."""
+        found: dict[Any, StoredMessage] = {}
+        unreadable: dict[Any, str] = {}
+        select = (f"SELECT id, name, version, {self.payload_column}, emitted_at, correlation_id,"
+                  " causation_id, producer FROM messages WHERE id IN ")
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            cur.execute(self._sql(
-                f"SELECT id, name, version, {self.payload_column}, emitted_at, correlation_id,"
-                f" causation_id, producer FROM messages WHERE id IN ({', '.join('?' * len(chunk))})"
-            ), chunk)
-            for row in cur.fetchall():
-                message = self._message(row)
-                found[message.id] = message
-        return found
+            try:
+                cur.execute(self._sql(select + f"({', '.join('?' * len(chunk))})"), chunk)
+                rows = cur.fetchall()
+            except Exception as exc:
+                if not self._is_row_error(exc) and not self._is_decode_error(exc):
+                    raise
+                rows = []
+                for one in chunk:  # find the row the driver cannot load
+                    try:
+                        cur.execute(self._sql(select + "(?)"), [one])
+                        rows.extend(cur.fetchall())
+                    except Exception as error:
+                        if not self._is_row_error(error) and not self._is_decode_error(error):
+                            raise
+                        unreadable[one] = f"{type(error).__name__}: {error}"
+            for row in rows:
+                try:
+                    found[row[0]] = self._message(row)
+                except (ValueError, TypeError, AssertionError) as exc:
+                    unreadable[row[0]] = f"{type(exc).__name__}: {exc}"
+        return found, unreadable
+
+    def _is_decode_error(self, exc: BaseException) -> bool:
+        """True when the driver could not turn one row's stored value into Python (a store
+        whose driver reports that as a database error says so here)."""
+        return False
 
     def _message(self, row: Sequence[Any]) -> StoredMessage:
         emitted = self._py_time(row[4])
-        assert emitted is not None
+        if emitted is None:
+            raise ValueError("emitted_at is NULL")
         return StoredMessage(
             self._py_uuid(row[0]), row[1], row[2], row[3], emitted, self._py_uuid(row[5]),
             None if row[6] is None else self._py_uuid(row[6]), row[7],
         )
+
+    def _readable_message(self, row: Sequence[Any]) -> StoredMessage:
+        """`_message`, or a StoreError naming the row that does not read back (for `log`)."""
+        try:
+            return self._message(row)
+        except (ValueError, TypeError) as exc:
+            raise StoreError(
+                f"{self}: the messages row with id {row[0]!r} does not read back ({exc or 'null'});"
+                " fix or delete the row"
+            ) from None
 
     _delivery_columns = (
         "message_id, subscriber, status, attempts, last_error, next_attempt_at, owner, lease_until,"
@@ -394,13 +560,19 @@ class SqlStore(Store):
     )
 
     def _delivery(self, row: Sequence[Any]) -> Delivery:
-        updated = self._py_time(row[8])
-        assert updated is not None
-        status: Status = row[2] if row[2] in STATUSES else "pending"
-        return Delivery(
-            self._py_uuid(row[0]), row[1], status, row[3], row[4], self._py_time(row[5]), row[6],
-            self._py_time(row[7]), updated,
-        )
+        try:
+            updated = self._py_time(row[8])
+            assert updated is not None
+            status: Status = row[2] if row[2] in STATUSES else "pending"
+            return Delivery(
+                self._py_uuid(row[0]), row[1], status, row[3], row[4], self._py_time(row[5]),
+                row[6], self._py_time(row[7]), updated,
+            )
+        except (ValueError, TypeError, AssertionError) as exc:
+            raise StoreError(
+                f"{self}: the deliveries row of message {row[0]!r} for {row[1]!r} does not read"
+                f" back ({exc or 'null'}); fix or delete the row"
+            ) from None
 
     async def renew(self, owner: str, lease_until: datetime) -> None:
         def body(cur: Cursor) -> None:
@@ -468,8 +640,36 @@ class SqlStore(Store):
                 found.extend(self._delivery(r) for r in cur.fetchall())
             return found
 
-        rows: list[Delivery] = await anyio.to_thread.run_sync(self._read, body, limiter=self._reader_limiter)
+        rows: list[Delivery] = await self._reading(body)
         return rows
+
+    async def _reading(self, body: Call) -> Any:
+        """`body(cursor)` on the read connection; a database error is a `StoreError`."""
+        try:
+            return await anyio.to_thread.run_sync(self._read, body, limiter=self._reader_limiter)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"{self}: cannot read it ({_first_line(exc)})") from exc
+
+    async def find_ids(self, suffix: str, *, column: str = "id", limit: int = 10) -> list[UUID]:
+        if column not in ("id", "correlation_id"):
+            raise ValueError(f"column must be id or correlation_id, got {column!r}")
+        pattern = "%" + suffix.lower().replace("%", "").replace("_", "")
+        text = self._uuid_text(column)
+
+        def body(cur: Cursor) -> list[UUID]:
+            cur.execute(self._sql(
+                f"SELECT DISTINCT {column} FROM messages WHERE {text} LIKE ? ORDER BY {column}"
+                " LIMIT ?"), (pattern, limit))
+            return [self._py_uuid(r[0]) for r in cur.fetchall()]
+
+        found: list[UUID] = await self._reading(body)
+        return found
+
+    def _uuid_text(self, column: str) -> str:
+        """SQL for the lower-case text of a uuid column."""
+        return f"lower({column})"
 
     async def log(
         self,
@@ -502,7 +702,7 @@ class SqlStore(Store):
 
         def body(cur: Cursor) -> list[LogEntry]:
             cur.execute(self._sql(sql), [*params, limit])
-            messages = sorted((self._message(r) for r in cur.fetchall()), key=lambda m: m.emitted_at)
+            messages = sorted((self._readable_message(r) for r in cur.fetchall()), key=lambda m: m.emitted_at)
             rows: dict[UUID, list[Delivery]] = {}
             ids = [self._db_uuid(m.id) for m in messages]
             for start in range(0, len(ids), 500):
@@ -516,9 +716,7 @@ class SqlStore(Store):
                     rows.setdefault(delivery.message_id, []).append(delivery)
             return [LogEntry(m, tuple(rows.get(m.id, ()))) for m in messages]
 
-        entries: list[LogEntry] = await anyio.to_thread.run_sync(
-            self._read, body, limiter=self._reader_limiter
-        )
+        entries: list[LogEntry] = await self._reading(body)
         return entries
 
 
@@ -536,6 +734,11 @@ def merge_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
             )
         merged[key] = outcome
     return list(merged.values()) if len(merged) < len(outcomes) else outcomes
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def as_utc(value: datetime) -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -11,8 +12,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from tidings.runtime.stores._base import SCHEMA_VERSION, Outcome
-from tidings.runtime.stores._sql import Cursor, SqlStore, StoreError, _Append, as_utc
+from tidings.runtime.stores._base import SCHEMA_VERSION, Outcome, StoreError
+from tidings.runtime.stores._sql import Cursor, SqlStore, _Append, as_utc
 
 _MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -78,13 +79,18 @@ class SQLiteStore(SqlStore):
     `synchronous` is SQLite's PRAGMA: "NORMAL" (default) survives a process crash (the SIGKILL
     test), "FULL" also a power loss, at some speed. Several processes may share the file; each
     write waits up to `busy_timeout` seconds for the lock.
+
+    `read_only=True` opens the file with SQLite's `mode=ro` (one reader connection, journal mode
+    untouched): a missing file or one that holds no event log is a `StoreError` naming the fix.
     """
 
     def __init__(
-        self, path: str | PathLike[str], *, synchronous: str = "NORMAL", busy_timeout: float = 5.0
+        self, path: str | PathLike[str], *, synchronous: str = "NORMAL", busy_timeout: float = 5.0,
+        read_only: bool = False,
     ) -> None:
         super().__init__()
         self.path = Path(path)
+        self.read_only = read_only
         if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
             raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
         self.synchronous = synchronous.upper()
@@ -92,11 +98,21 @@ class SQLiteStore(SqlStore):
         self._writer_conn: sqlite3.Connection | None = None
         self._rows = _ROWS
         self._reader_conn: sqlite3.Connection | None = None
+        self._identity = (0, 0)
 
     def __str__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
 
+    def reader(self) -> SQLiteStore:
+        return SQLiteStore(self.path, busy_timeout=self.busy_timeout, read_only=True)
+
     def _open_one(self) -> sqlite3.Connection:
+        if self.read_only:
+            uri = f"{self.path.absolute().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None,
+                                   timeout=self.busy_timeout)
+            conn.execute("PRAGMA query_only = ON")
+            return conn
         conn = sqlite3.connect(
             self.path, check_same_thread=False, isolation_level=None, timeout=self.busy_timeout
         )
@@ -116,10 +132,18 @@ class SQLiteStore(SqlStore):
                 f"cannot open {self}: the directory {str(self.path.parent)!r} does not exist; create it"
                 " or pick another path"
             )
+        if self.read_only and not self.path.is_file():
+            raise StoreError(
+                f"cannot open {self}: no such file; check the path, or create the event log with"
+                " `tidings db upgrade`"
+            )
         try:
-            self._writer_conn = self._open_one()
+            if not self.read_only:
+                self._writer_conn = self._open_one()
             self._reader_conn = self._open_one()
-            variables = self._writer_conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            opened = os.stat(self.path)
+            self._identity = (opened.st_dev, opened.st_ino)
+            variables = self._reader_conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
             self._rows = max(1, min(_ROWS, variables // 9))
         except sqlite3.Error as exc:
             self._disconnect()
@@ -132,9 +156,11 @@ class SQLiteStore(SqlStore):
         self._writer_conn = self._reader_conn = None
 
     def _transaction(self, body: Callable[[Cursor], Any]) -> Any:
+        self.refuse_write()
         conn = self._writer_conn
         if conn is None:
             raise StoreError(f"{self} is closed")
+        self._check_file()
         cur = conn.cursor()
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -149,10 +175,39 @@ class SQLiteStore(SqlStore):
         conn = self._reader_conn
         if conn is None:
             raise StoreError(f"{self} is closed")
+        self._check_file()
         return body(conn.cursor())
 
-    def _is_transient(self, exc: BaseException) -> bool:
-        return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+    def _is_row_error(self, exc: BaseException) -> bool:
+        if isinstance(exc, StoreError):
+            return False
+        if isinstance(exc, sqlite3.Error):
+            return isinstance(exc, (sqlite3.IntegrityError, sqlite3.DataError,
+                                    sqlite3.InterfaceError, sqlite3.ProgrammingError))
+        return True
+
+    def _is_decode_error(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and "decode" in str(exc)
+
+    def _check_file(self) -> None:
+        """Fail when the file was deleted or replaced since it was opened: SQLite would go on
+        writing into the unlinked inode (or the old one), and every write would be lost."""
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            raise StoreError(
+                f"{self}: the database file {str(self.path)!r} was deleted while in use; nothing"
+                " written since is stored: restore the file or restart with a new one"
+            ) from None
+        if (now.st_dev, now.st_ino) != self._identity:
+            raise StoreError(
+                f"{self}: the database file {str(self.path)!r} was replaced by another file"
+                " while in use; restart to use the new file"
+            )
+
+    def _tables(self, cursor: Cursor) -> set[str]:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {row[0] for row in cursor.fetchall()}
 
     def _upgrade(self, cursor: Cursor) -> int:
         cursor.execute("CREATE TABLE IF NOT EXISTS tidings_schema (version INTEGER NOT NULL)")

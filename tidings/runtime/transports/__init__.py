@@ -7,6 +7,7 @@ extra) import their drivers only when used.
 from tidings.runtime.transports._base import (
     Handle,
     Incoming,
+    MessageTooLarge,
     RemoteSubscription,
     Transport,
     TransportError,
@@ -19,6 +20,7 @@ from tidings.runtime.transports._wire import from_headers, subject, to_headers
 __all__ = [
     "Handle",
     "Incoming",
+    "MessageTooLarge",
     "NatsTransport",
     "RemoteSubscription",
     "SnsSqsTransport",

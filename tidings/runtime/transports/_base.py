@@ -18,6 +18,16 @@ class TransportError(Exception):
     """The broker refused or could not take an operation (the outbox relay retries it)."""
 
 
+class MessageTooLarge(TransportError):
+    """The broker can never take this message: it is over the broker's size limit (`limit`
+    bytes; the message is `size`). Retrying cannot help: refuse it at emit, or let it go dead."""
+
+    def __init__(self, message: str, *, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
 @dataclass(frozen=True, slots=True)
 class RemoteSubscription:
     """One remote subscriber, as a transport consumes for it.
@@ -89,6 +99,13 @@ class Transport(ABC):
         """Send `message` to the broker and return once the broker acknowledged it; raise
         (any Exception) when it could not. Publishing one message id twice must not deliver it
         twice to a subscriber (broker-side dedup) where the broker allows."""
+
+    def check_size(self, message: StoredMessage) -> None:
+        """Raise `MessageTooLarge` when the broker could never take `message` (it is over the
+        broker's size limit, as last learned from the broker); return None when it could, or
+        when the limit is not known yet. Cheap and synchronous: for a bus to call at emit,
+        before the message is stored. Transports without a limit accept everything."""
+        return None
 
     @abstractmethod
     async def consume(self, subscription: RemoteSubscription, handle: Handle) -> None:

@@ -21,6 +21,7 @@ from tidings.runtime.stores._base import StoredMessage
 from tidings.runtime.transports._base import (
     Handle,
     Incoming,
+    MessageTooLarge,
     RemoteSubscription,
     Transport,
     TransportError,
@@ -107,6 +108,7 @@ class NatsTransport(Transport):
         self._sequence = 0
         self._stream_lost = False
         self._sweeper: asyncio.Task[None] | None = None
+        self._max_payload: int | None = None
 
     def __repr__(self) -> str:
         return f"NatsTransport({', '.join(self.servers)!s}, stream={self.stream_name!r})"
@@ -180,6 +182,7 @@ class NatsTransport(Transport):
                 self._retry_connect_at = time.monotonic() + 0.5
                 raise TransportError(f"cannot connect to NATS at {', '.join(self.servers)}: {exc!r}") from exc
             self._nc, self._js = nc, js
+            self._max_payload = nc.max_payload
             self._pulls.clear()
             return nc, js
 
@@ -200,11 +203,30 @@ class NatsTransport(Transport):
             info.config.subjects = [*(info.config.subjects or ()), *subjects]
             await js.update_stream(info.config)
 
+    def _check_size(self, name: str, data: bytes, headers: dict[str, str]) -> None:
+        limit = self._max_payload
+        if limit is None:
+            return
+        # The server counts the header block (NATS/1.0 line, `key: value` lines) with the data.
+        size = len(data) + 12 + sum(len(k) + len(v) + 4 for k, v in headers.items())
+        if EXPECTED_STREAM not in headers:
+            size += len(EXPECTED_STREAM) + len(self.stream_name) + 4
+        if size > limit:
+            raise MessageTooLarge(
+                f"{name!r} message is {size} bytes with its headers; the NATS server at"
+                f" {', '.join(self.servers)} takes at most {limit} bytes (its max_payload):"
+                " send less (or a reference to the data), or raise max_payload on the server",
+                size=size, limit=limit,
+            )
+
     async def _publish(self, data: bytes, headers: dict[str, str], name: str) -> None:
         nc, js = await self._connected()
         if self._stream_lost:  # deleted under us: create it again (what the outbox waited for)
             await self._ensure_stream(js)
             self._stream_lost = False
+        headers[EXPECTED_STREAM] = self.stream_name
+        self._max_payload = nc.max_payload
+        self._check_size(name, data, headers)
         # A JetStream publish is a NATS publish whose reply subject gets the ack: ours share one
         # subscription and count their tokens (nats-py's publish_async draws random bytes and a
         # semaphore per message). The message is on the wire before this first suspends, so
@@ -216,10 +238,21 @@ class NatsTransport(Transport):
         self._unacked.append((time.monotonic() + self.publish_timeout, future))
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
-        headers[EXPECTED_STREAM] = self.stream_name
         try:
-            await nc.publish(subject(self.catalog, name), data, reply=self._ack_prefix + token,
-                             headers=headers)
+            try:
+                await nc.publish(subject(self.catalog, name), data, reply=self._ack_prefix + token,
+                                 headers=headers)
+            except BaseException as exc:
+                future.cancel()  # never sent: no ack to wait for, and no error left unretrieved
+                from nats.errors import MaxPayloadError
+
+                if isinstance(exc, MaxPayloadError):
+                    self._check_size(name, data, headers)
+                    raise MessageTooLarge(
+                        f"{name!r} message is over the NATS server's max_payload"
+                        f" ({nc.max_payload} bytes)", size=len(data), limit=nc.max_payload,
+                    ) from exc
+                raise
             await future
         finally:
             self._acks.pop(token, None)
@@ -308,6 +341,14 @@ class NatsTransport(Transport):
     async def publish(self, message: StoredMessage) -> None:
         """Publish on `tidings.<catalog>.<name>` and wait for JetStream's ack."""
         await self._call(self._publish, message.payload.encode(), to_headers(message), message.name)
+
+    def check_size(self, message: StoredMessage) -> None:
+        """Raise `MessageTooLarge` when `message` with its headers is over the server's
+        `max_payload` (learned on connecting; unknown, and not checked, before that)."""
+        limit, text, headers = self._max_payload, message.payload, to_headers(message)
+        if limit is None or len(text) * 4 + sum(map(len, headers.values())) * 4 + 4096 < limit:
+            return  # surely small enough, without encoding it
+        self._check_size(message.name, text.encode(), headers)
 
     async def declare(self, subscription: RemoteSubscription) -> None:
         """Create the subscriber's durable pull consumer (and the stream) now."""
