@@ -132,23 +132,6 @@ async def test_clear_listeners_removing_the_last_listener_tears_down() -> None:
     assert life.log == ["init", "deinit", "init", "deinit"]
 
 
-async def test_an_events_iterator_counts_as_a_listener_for_init() -> None:
-    bus = Emittery()
-    life = Lifecycle()
-    bus.init("mouse", life.setup)
-    iterator = bus.events("mouse")
-    assert life.log == ["init"]
-    bus.on("mouse", noop)
-    await iterator.aclose()
-    assert life.log == ["init"]
-    bus.off("mouse", noop)
-    assert life.log == ["init", "deinit"]
-    bus.events(["mouse", "keyboard"])
-    assert life.log == ["init", "deinit", "init"]
-    bus.clear_listeners()
-    assert life.log == ["init", "deinit", "init", "deinit"]
-
-
 async def test_inits_of_different_names_are_independent() -> None:
     bus = Emittery()
     mouse, keyboard = Lifecycle(), Lifecycle()

@@ -4,7 +4,13 @@ from tidings.runtime._clock import SYSTEM_CLOCK, Clock, SystemClock
 from tidings.runtime._event import Event, Message
 from tidings.runtime._retry import RetryPolicy
 from tidings.runtime._spec import CatalogSpec, Kind, MessageSpec
-from tidings.runtime.bus import EmitError, EventBus, Subscriber
+from tidings.runtime.bus import (
+    EmitError,
+    EventBus,
+    MainModuleNameWarning,
+    Subscriber,
+    UnknownSubscriberError,
+)
 from tidings.runtime.emitter import (
     LISTENER_ADDED,
     LISTENER_REMOVED,
@@ -39,6 +45,7 @@ __all__ = [
     "EventBus",
     "EventIterator",
     "Kind",
+    "MainModuleNameWarning",
     "MemoryStore",
     "ListenerChange",
     "Message",
@@ -56,6 +63,7 @@ __all__ = [
     "SystemClock",
     "Transport",
     "TransportError",
+    "UnknownSubscriberError",
     "current_event",
     "open_store",
 ]

@@ -9,6 +9,9 @@ methods; nothing here reads Emittery's private state."""
 from tidings.runtime.bus._bus import EmitError, EventBus
 from tidings.runtime.bus._runner import BROKER_LEASE
 from tidings.runtime.bus._settled import FINAL, settled
-from tidings.runtime.bus._subscribers import Subscriber
+from tidings.runtime.bus._subscribers import MainModuleNameWarning, Subscriber, UnknownSubscriberError
 
-__all__ = ["BROKER_LEASE", "FINAL", "EmitError", "EventBus", "Subscriber", "settled"]
+__all__ = [
+    "BROKER_LEASE", "FINAL", "EmitError", "EventBus", "MainModuleNameWarning", "Subscriber",
+    "UnknownSubscriberError", "settled",
+]

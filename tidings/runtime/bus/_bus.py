@@ -21,7 +21,7 @@ from tidings.runtime._spec import CatalogSpec, MessageSpec
 from tidings.runtime.bus._lifecycle import Lifecycle, until_signal
 from tidings.runtime.bus._runner import MessageListener, Runner
 from tidings.runtime.bus._settled import settled
-from tidings.runtime.bus._subscribers import Subscriber, Subscribers
+from tidings.runtime.bus._subscribers import Subscriber, Subscribers, UnknownSubscriberError
 from tidings.runtime.bus._worker import Worker
 from tidings.runtime.emitter import (
     DebugOptions,
@@ -259,9 +259,10 @@ class EventBus(Emittery):
             self._consumers.clear(None if names is None else event_names(names))
 
     def once(
-        self, names: str | Sequence[str], predicate: Callable[[Any], object] | None = None, /
+        self, names: str | Sequence[str], /, predicate: Callable[[Any], object] | None = None
     ) -> Once[Message[Any]]:
-        """Like `Emittery.once`, for declared names only; resolves to the first matching Message."""
+        """Like `Emittery.once` (predicate by position or keyword), for declared names only;
+        resolves to the first matching Message."""
         return super().once(self._declared(names), predicate)  # type: ignore[return-value]
 
     def events(self, names: str | Sequence[str], /) -> EventIterator[Message[Any]]:
@@ -323,7 +324,7 @@ class EventBus(Emittery):
         total)` is called as they finish."""
         message_id = message_id if isinstance(message_id, UUID) else UUID(str(message_id))
         worker = self._running("replay")
-        keys = await worker.store.reset(message_id=message_id, subscriber=subscriber)
+        keys = await self._reset(worker, message_id=message_id, subscriber=subscriber)
         return await worker.rerun(keys, wait, timeout, progress)
 
     async def replay_failed(
@@ -334,9 +335,19 @@ class EventBus(Emittery):
         """Run every `failed` or `dead` delivery again (filtered by subscriber, by the time of the
         failure `since`, by message name), as `replay` does."""
         worker = self._running("replay")
-        keys = await worker.store.reset(subscriber=subscriber, since=since, name=name,
-                                        statuses=("failed", "dead"))
+        keys = await self._reset(worker, subscriber=subscriber, since=since, name=name,
+                                 statuses=("failed", "dead"))
         return await worker.rerun(keys, wait, timeout, progress)
+
+    async def _reset(self, worker: Worker, **match: Any) -> list[tuple[UUID, str]]:
+        # Refuse before any row changes when a matching delivery's subscriber is not on this bus
+        # (it would go back to `pending` with nobody to run it); then reset only known ones.
+        known = sorted(worker.live_runners())
+        matching = await worker.store.reset(**match, dry_run=True)
+        missing = sorted({sub for _, sub in matching if sub not in known})
+        if missing:
+            raise UnknownSubscriberError(missing, known)
+        return await worker.store.reset(**match, subscribers=known)
 
     async def settled(
         self, keys: Sequence[tuple[UUID, str]] | UUID, *, timeout: float | None = None,

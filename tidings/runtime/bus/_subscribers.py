@@ -3,6 +3,7 @@ each is local or remote, and the `Runner` of each persisted one."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -12,6 +13,31 @@ from tidings.runtime.bus._lifecycle import Lifecycle
 from tidings.runtime.bus._runner import MessageListener, Runner
 from tidings.runtime.emitter import Mode
 from tidings.runtime.stores._base import Store
+
+NAME_HELP = (
+    "a subscriber's default name is `module:qualname` of its listener; "
+    "pin one with bus.on(..., name=\"...\")"
+)
+
+
+class UnknownSubscriberError(ValueError):
+    """Replay refused, no row changed: stored deliveries belong to subscribers (`missing`) this
+    bus does not have (`known`), so reset rows would wait for a runner forever."""
+
+    def __init__(self, missing: Sequence[str], known: Sequence[str]) -> None:
+        self.missing = tuple(missing)
+        self.known = tuple(known)
+        have = ", ".join(self.known) or "none"
+        super().__init__(
+            f"cannot replay deliveries of subscriber(s) {', '.join(self.missing)}: this app has "
+            f"no such subscriber (it has: {have}); nothing was changed. {NAME_HELP}, the same in "
+            "every process that stores and replays"
+        )
+
+
+class MainModuleNameWarning(UserWarning):
+    """A default subscriber name starts with `__main__:`: it changes with how the program is
+    started (`python shop.py` vs `import shop`), and replay or recovery elsewhere cannot find it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +74,13 @@ class Subscribers:
         if name is None:
             qualname = getattr(listener, "__qualname__", repr(listener))
             name = f"{getattr(listener, '__module__', '?')}:{qualname}"
+            if name.startswith("__main__:") and self.store is not None:
+                warnings.warn(
+                    f"subscriber {name!r} is named after the __main__ module: the name changes "
+                    "with how the program is started, so replay or recovery from another "
+                    f"process will not find it; {NAME_HELP}",
+                    MainModuleNameWarning, stacklevel=4,
+                )
         known = self.by_name.get(name)
         if known is not None and known.listener != listener:
             raise ValueError(

@@ -203,10 +203,10 @@ class Emittery:
             self._meta(LISTENER_REMOVED, ListenerChange(None, listener))
 
     def once(
-        self, names: str | Sequence[str], predicate: Callable[[Any], object] | None = None, /
+        self, names: str | Sequence[str], /, predicate: Callable[[Any], object] | None = None
     ) -> Once[Event[Any]]:
-        """Subscribe now; awaiting the result gives the first matching Event. Cancelling the wait
-        (or calling `.off()`) unsubscribes."""
+        """Subscribe now; awaiting the result gives the first Event for which `predicate` (by
+        position or keyword) is truthy. Cancelling the wait (or calling `.off()`) unsubscribes."""
         if predicate is not None:
             check_listener(predicate, "predicate")
         selected = event_names(names)
@@ -218,7 +218,6 @@ class Emittery:
         iterator: EventIterator[Event[Any]] = EventIterator(names, self._remove_iterator)
         for name in names:
             self.dispatcher.iterators.setdefault(name, []).append(iterator)
-            self._maybe_init(name)
         return iterator
 
     def any_event(self) -> EventIterator[Event[Any]]:
@@ -262,9 +261,13 @@ class Emittery:
             anys + len(d.listeners.get(n, ())) + len(d.iterators.get(n, ())) for n in event_names(names)
         )
 
-    def init(self, name: str, fn: Callable[[], Callable[[], object] | None], /) -> None:
-        """Run `fn()` when `name` gets its first listener or iterator (at once if it has one); the
-        teardown it returns runs when the last one leaves. One init per name."""
+    def init(
+        self, name: str, fn: Callable[[], Callable[[], object] | None], /
+    ) -> Callable[[], None]:
+        """Run `fn()` when `name` gets its first `.on()` listener (at once if it has one); the
+        teardown it returns runs when the last one leaves. `events()`/`any_event()` iterators
+        neither set up nor tear down. One init per name. Returns an idempotent remover: it
+        forgets `fn` and runs the teardown if the set-up is active."""
         if not isinstance(name, str):
             raise TypeError(f"event name must be a str, got {name!r}")
         check_listener(fn, "init function")
@@ -272,6 +275,17 @@ class Emittery:
             raise ValueError(f"{name!r} already has an init function")
         self._inits[name] = fn
         self._maybe_init(name)
+
+        def remove() -> None:
+            if self._inits.get(name) is not fn:
+                return
+            del self._inits[name]
+            if name in self._teardowns:
+                teardown = self._teardowns.pop(name)
+                if teardown is not None:
+                    teardown()
+
+        return remove
 
     def bind_methods(self, target: object, method_names: Iterable[str] | None = None, /) -> None:
         """Set this emitter's methods (all of them by default) as attributes of `target`."""
@@ -330,7 +344,7 @@ class Emittery:
                 teardown()
 
     def _has_own(self, name: str) -> bool:
-        return bool(self.dispatcher.listeners.get(name) or self.dispatcher.iterators.get(name))
+        return bool(self.dispatcher.listeners.get(name))
 
     def _remove_iterator(self, iterator: EventIterator[Any]) -> None:
         dispatcher = self.dispatcher
@@ -344,4 +358,3 @@ class Emittery:
                 current.remove(iterator)
                 if not current:
                     del dispatcher.iterators[name]
-                self._maybe_teardown(name)

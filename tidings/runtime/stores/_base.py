@@ -227,9 +227,12 @@ class Store(ABC):
         statuses: Sequence[Status] | None = None,
         since: datetime | None = None,
         name: str | None = None,
+        subscribers: Sequence[str] | None = None,
+        dry_run: bool = False,
     ) -> list[tuple[UUID, str]]:
-        """Set the matching deliveries (never `running` ones) back to `pending` with a fresh retry
-        budget; return their (message id, subscriber) keys, oldest first."""
+        """Set the matching deliveries (never `running` ones; only those of `subscribers` when
+        given) back to `pending` with a fresh retry budget; return their (message id, subscriber)
+        keys, oldest first. With `dry_run`, change nothing and return the keys it would reset."""
 
     @abstractmethod
     async def deliveries(self, keys: Sequence[tuple[UUID, str]]) -> list[Delivery]:

@@ -121,6 +121,8 @@ class MemoryStore(Store):
         statuses: Sequence[Status] | None = None,
         since: datetime | None = None,
         name: str | None = None,
+        subscribers: Sequence[str] | None = None,
+        dry_run: bool = False,
     ) -> list[tuple[UUID, str]]:
         keys = []
         for key in sorted(self.rows, key=self._order.__getitem__):
@@ -132,12 +134,15 @@ class MemoryStore(Store):
                 or (statuses is not None and row.status not in statuses)
                 or (since is not None and row.updated_at < since)
                 or (name is not None and self.messages[key[0]].name != name)
+                or (subscribers is not None and key[1] not in subscribers)
             ):
+                continue
+            keys.append(key)
+            if dry_run:
                 continue
             self.rows[key] = replace(
                 row, status="pending", attempts=0, next_attempt_at=None, owner=None, lease_until=None
             )
-            keys.append(key)
         await anyio.lowlevel.checkpoint()
         return keys
 

@@ -590,12 +590,16 @@ class SqlStore(Store):
         statuses: Sequence[Status] | None = None,
         since: datetime | None = None,
         name: str | None = None,
+        subscribers: Sequence[str] | None = None,
+        dry_run: bool = False,
     ) -> list[tuple[UUID, str]]:
         where, params = reset_where(
             None if message_id is None else self._db_uuid(message_id), subscriber, statuses,
-            None if since is None else self._db_time(since), name,
+            None if since is None else self._db_time(since), name, subscribers,
         )
         sql = (
+            f"SELECT id, message_id, subscriber FROM deliveries WHERE {' AND '.join(where)}"
+            if dry_run else
             "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = NULL,"
             f" owner = NULL, lease_until = NULL WHERE {' AND '.join(where)}"
             " RETURNING id, message_id, subscriber"
@@ -702,7 +706,7 @@ class SqlStore(Store):
 
 def reset_where(
     message_id: Any, subscriber: str | None, statuses: Sequence[Status] | None, since: Any,
-    name: str | None,
+    name: str | None, subscribers: Sequence[str] | None = None,
 ) -> tuple[list[str], list[Any]]:
     """The WHERE clauses (`?` placeholders) and parameters of the deliveries `Store.reset` changes
     (never `running` ones); `message_id` and `since` come in the dialect's form."""
@@ -723,6 +727,9 @@ def reset_where(
     if name is not None:
         where.append("message_id IN (SELECT id FROM messages WHERE name = ?)")
         params.append(name)
+    if subscribers is not None:  # only these (an empty list: none)
+        where.append(f"subscriber IN ({', '.join('?' * len(subscribers)) or 'NULL'})")
+        params.extend(subscribers)
     return where, params
 
 
