@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeAlias, TypeVar, overload
 
 from tidings.runtime import (
+    SYSTEM_CLOCK,
+    Clock,
     DebugOptions,
     EventBus,
     EventIterator,
@@ -73,6 +75,7 @@ class FreightBus(EventBus):
         claim_batch: int = 200,
         max_in_flight: int = 2000,
         transport: Transport | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         """A bus for this catalog; the options are `EventBus`'s (see there)."""
         super().__init__(
@@ -85,6 +88,7 @@ class FreightBus(EventBus):
             claim_batch=claim_batch,
             max_in_flight=max_in_flight,
             transport=transport,
+            clock=clock,
         )
 
     @overload  # type: ignore[override]
@@ -785,132 +789,132 @@ class FreightBus(EventBus):
     def once(
         self,
         names: Literal["EMAIL_SendBookingRequestAskedEmailCommand"],
-        predicate: _Predicate[models.EMAILSendBookingRequestAskedEmailCommand] | None = None,
         /,
+        predicate: _Predicate[models.EMAILSendBookingRequestAskedEmailCommand] | None = None,
     ) -> Once[Message[models.EMAILSendBookingRequestAskedEmailCommand]]: ...
 
     @overload
     def once(
         self,
         names: Literal["EMAIL_SendDocumentEmailCommand"],
-        predicate: _Predicate[models.EMAILSendDocumentEmailCommand] | None = None,
         /,
+        predicate: _Predicate[models.EMAILSendDocumentEmailCommand] | None = None,
     ) -> Once[Message[models.EMAILSendDocumentEmailCommand]]: ...
 
     @overload
     def once(
         self,
         names: Literal["METIS_AnalyzeDocumentCommand"],
-        predicate: _Predicate[models.METISAnalyzeDocumentCommand] | None = None,
         /,
+        predicate: _Predicate[models.METISAnalyzeDocumentCommand] | None = None,
     ) -> Once[Message[models.METISAnalyzeDocumentCommand]]: ...
 
     @overload
     def once(
         self,
         names: Literal["SALESFORCE_SyncAccountCommand"],
-        predicate: _Predicate[models.SALESFORCESyncAccountCommand] | None = None,
         /,
+        predicate: _Predicate[models.SALESFORCESyncAccountCommand] | None = None,
     ) -> Once[Message[models.SALESFORCESyncAccountCommand]]: ...
 
     @overload
     def once(
         self,
         names: Literal["documentAnalyzed"],
-        predicate: _Predicate[models.DocumentAnalyzed] | None = None,
         /,
+        predicate: _Predicate[models.DocumentAnalyzed] | None = None,
     ) -> Once[Message[models.DocumentAnalyzed]]: ...
 
     @overload
     def once(
         self,
         names: Literal["documentUploaded"],
-        predicate: _Predicate[models.DocumentUploaded] | None = None,
         /,
+        predicate: _Predicate[models.DocumentUploaded] | None = None,
     ) -> Once[Message[models.DocumentUploaded]]: ...
 
     @overload
     def once(
         self,
         names: Literal["quoteAccepted"],
-        predicate: _Predicate[models.QuoteAccepted] | None = None,
         /,
+        predicate: _Predicate[models.QuoteAccepted] | None = None,
     ) -> Once[Message[models.QuoteAccepted]]: ...
 
     @overload
     def once(
         self,
         names: Literal["resyncTracking"],
-        predicate: _Predicate[models.ResyncTracking] | None = None,
         /,
+        predicate: _Predicate[models.ResyncTracking] | None = None,
     ) -> Once[Message[models.ResyncTracking]]: ...
 
     @overload
     def once(
         self,
         names: Literal["shipmentArrived"],
-        predicate: _Predicate[models.ShipmentArrived] | None = None,
         /,
+        predicate: _Predicate[models.ShipmentArrived] | None = None,
     ) -> Once[Message[models.ShipmentArrived]]: ...
 
     @overload
     def once(
         self,
         names: Literal["shipmentCancelled"],
-        predicate: _Predicate[models.ShipmentCancelled] | None = None,
         /,
+        predicate: _Predicate[models.ShipmentCancelled] | None = None,
     ) -> Once[Message[models.ShipmentCancelled]]: ...
 
     @overload
     def once(
         self,
         names: Literal["shipmentCreated"],
-        predicate: _Predicate[models.ShipmentCreated] | None = None,
         /,
+        predicate: _Predicate[models.ShipmentCreated] | None = None,
     ) -> Once[Message[models.ShipmentCreated]]: ...
 
     @overload
     def once(
         self,
         names: Literal["shipmentDelayed"],
-        predicate: _Predicate[models.ShipmentDelayed] | None = None,
         /,
+        predicate: _Predicate[models.ShipmentDelayed] | None = None,
     ) -> Once[Message[models.ShipmentDelayed]]: ...
 
     @overload
     def once(
         self,
         names: Literal["shipmentDeparted"],
-        predicate: _Predicate[models.ShipmentDeparted] | None = None,
         /,
+        predicate: _Predicate[models.ShipmentDeparted] | None = None,
     ) -> Once[Message[models.ShipmentDeparted]]: ...
 
     @overload
     def once(
         self,
         names: Literal["taskCompleted"],
-        predicate: _Predicate[models.TaskCompleted] | None = None,
         /,
+        predicate: _Predicate[models.TaskCompleted] | None = None,
     ) -> Once[Message[models.TaskCompleted]]: ...
 
     @overload
     def once(
         self,
         names: Literal["trackingUpdated"],
-        predicate: _Predicate[models.TrackingUpdated] | None = None,
         /,
+        predicate: _Predicate[models.TrackingUpdated] | None = None,
     ) -> Once[Message[models.TrackingUpdated]]: ...
 
     @overload
     def once(
-        self, names: Sequence[MessageName], predicate: _Predicate[Any] | None = None, /
+        self, names: Sequence[MessageName], /, predicate: _Predicate[Any] | None = None
     ) -> Once[Message[Any]]: ...
 
     def once(
-        self, names: str | Sequence[str], predicate: Callable[[Any], object] | None = None, /
+        self, names: str | Sequence[str], /, predicate: Callable[[Any], object] | None = None
     ) -> Once[Message[Any]]:
-        """Await the first matching `Message` of `names`."""
-        return super().once(names, predicate)
+        """Await the first matching `Message` of `names` (`predicate` by position or keyword)."""
+        return super().once(names, predicate=predicate)
 
     @overload  # type: ignore[override]
     def events(

@@ -180,7 +180,7 @@ def console_factory() -> Iterator[Any]:
         stop_console(console)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's chromium, headless, through Playwright (fails in CI when it is missing)."""
     executable = shutil.which("chromium")
