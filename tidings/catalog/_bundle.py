@@ -119,7 +119,10 @@ class Bundler:
             self.dialects[key] = dialect
             resource = dialect.specification.create_resource(parsed.data)
             resources.append((file_uri(key), resource))
-            own = resource.id()
+            try:
+                own = resource.id()
+            except Exception:  # a malformed `$id` (not text): the meta-schema check says so
+                own = None
             if isinstance(own, str) and urljoin(file_uri(key), own) != file_uri(key):
                 resources.append((urldefrag(urljoin(file_uri(key), own))[0], resource))
         self.registry: Registry[Any] = Registry().with_resources(resources)
