@@ -31,6 +31,7 @@ _FAMILIES = {
     "S": "Orphans in the code (`--code`)",
     "D": "Messages that cross the wire",
     "I": "The ignore file",
+    "K": "Payload schema keywords",
 }
 
 

@@ -182,3 +182,20 @@ def test_removed_required_field_under_backward_is_a_visible_warning(repo: Repo) 
     gh = repo.tidings("check", "--against", "main", "--format", "github")
     assert "::warning file=schemas/shop.yaml,line=" in gh.stdout
     assert repo.tidings("check", "--against", "main", "--fail-on", "warning").returncode == 1
+
+
+def test_unknown_keywords_are_warnings_and_errors_with_strict_keywords(repo: Repo) -> None:
+    cat = base()
+    placed(cat)["properties"]["status"]["tsType"] = "Status"
+    repo.write(cat)
+    lax = repo.tidings("check", "--format", "json")
+    assert lax.returncode == 0, lax.stdout + lax.stderr
+    found = [f for f in json.loads(lax.stdout)["findings"] if f["rule"] == "TID-K001"]
+    assert len(found) == 1 and found[0]["severity"] == "warning"
+    assert "'tsType'" in found[0]["message"] and found[0]["file"] == "schemas/shop.yaml"
+    (repo.root / "pyproject.toml").write_text("[tool.tidings]\nstrict_keywords = true\n")
+    strict = repo.tidings("check")
+    assert strict.returncode == 2, strict.stdout + strict.stderr
+    lines = strict.stderr.strip().splitlines()
+    assert len(lines) == 1 and "schemas/shop.yaml:" in lines[0] and "'tsType'" in lines[0]
+    assert "Traceback" not in strict.stderr

@@ -46,9 +46,9 @@ def _scalar(depth: int) -> dict[str, Any]:
         return {"const": _rng.choice(["fixed", None])}
     if kind == "array":
         return {"type": "array", "items": _scalar(depth + 1)}
-    if kind == "map":  # typed values: plain scalars (see the note on number type lists)
-        return {"type": "object", "additionalProperties": {"type": _rng.choice(["string",
-                                                                                 "integer"])}}
+    if kind == "map":
+        return {"type": "object", "additionalProperties": {"type": _rng.choice(
+            ["string", "integer", "number", ["number", "null"], ["string", "null"]])}}
     if kind == "oneOf":
         return {"oneOf": [_object(depth + 1, tag="a"), _object(depth + 1, tag="b")]}
     return _object(depth + 1)
@@ -67,7 +67,16 @@ def _object(depth: int, tag: str | None = None) -> dict[str, Any]:
     return schema
 
 
-PAYLOADS = [_object(0) for _ in range(SCHEMAS)]
+# typed map values that admit integers, floats and null, inside a `oneOf` of objects too
+_MAPS = {"type": "object", "required": ["m"], "properties": {
+    "m": {"oneOf": [
+        {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "a"}},
+         "additionalProperties": {"type": ["number", "null"]}},
+        {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "b"}}},
+    ]},
+    "n": {"type": "object", "additionalProperties": {"type": ["number", "null"]}},
+}}
+PAYLOADS = [_object(0) for _ in range(SCHEMAS - 1)] + [_MAPS]
 
 
 def _catalog(directory: Path, formats_payloads: list[dict[str, Any]]) -> None:
@@ -116,7 +125,8 @@ def instances(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
 def cases(draw: st.DrawFn) -> tuple[int, Any]:
     index = draw(st.integers(0, SCHEMAS - 1))
     instance = draw(instances(PAYLOADS[index]) | st.dictionaries(
-        st.sampled_from(["id", "name", "at", "count", "ok", "tags", "note", "kind", "zz"]),
+        st.sampled_from(["id", "name", "at", "count", "ok", "tags", "note", "kind", "zz", "m",
+                         "n"]),
         json_values, max_size=4))
     return index, instance
 

@@ -4,6 +4,12 @@ A `$ref` may point at a catalog document's top-level `$defs` entry or payload (o
 inside one), at a payload's own `$defs`/`definitions`, or at a JSON or YAML schema file below
 the catalog directory (whole, or a schema inside it by fragment). Inside schema files refs
 resolve as JSON Schema says: against the `$id` of the enclosing resource, else the file's path.
+
+A schema file whose root `$id` is a relative reference (`common/user.schema.json`, as schemas
+written for ajv and most JavaScript tools carry) is identified by that id relative to the
+catalog directory, wherever the file sits below it: refs between such files find each other by
+`$id`, as those tools do. A ref from such a file that its `$id` cannot resolve is tried once
+more against the file's own path (what the spec's retrieval-URI rule gives).
 Every schema reached is translated into 2020-12 (`_dialects.translate`) and gets a name in the
 bundle; every `$ref` is rewritten to `#/$defs/<Name>`.
 """
@@ -15,10 +21,11 @@ import difflib
 import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import quote, unquote, urldefrag, urljoin
+from typing import Any, cast
+from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 
-from referencing import Registry
+import attrs
+from referencing import Registry, Specification
 from referencing.exceptions import NoSuchAnchor, NoSuchResource, PointerToNowhere, Unresolvable
 from referencing.jsonschema import DRAFT202012
 
@@ -114,10 +121,18 @@ class Bundler:
         resources = [(file_uri(key), DRAFT202012.create_resource(parsed.data))
                      for key, parsed in self.files.items()]
         self.dialects: dict[str, Dialect] = {}
+        self._rebased: dict[int, str] = {}  # id() of a schema file's root -> its absolute `$id`
+        self._rebased_keys: set[str] = set()
+        for key, parsed in self.schemas.items():
+            rebased = _rebased_id(parsed.data)
+            if rebased is not None:
+                self._rebased[id(parsed.data)] = rebased
+                self._rebased_keys.add(key)
+        self._specs: dict[str, Specification[Any]] = {}
         for key, parsed in self.schemas.items():
             dialect = file_dialect(parsed.data) or DRAFT_2020_12
             self.dialects[key] = dialect
-            resource = dialect.specification.create_resource(parsed.data)
+            resource = self._spec(dialect).create_resource(parsed.data)
             resources.append((file_uri(key), resource))
             try:
                 own = resource.id()
@@ -135,6 +150,22 @@ class Bundler:
         self._names = set(self.taken) | set(RESERVED_MODEL_NAMES) | {t.name for t in self.targets}
         self._owners: dict[str, str] = {}  # schema file -> the name its root has in the bundle
         self.adopted: list[Target] = []
+
+    def _spec(self, dialect: Dialect) -> Specification[Any]:
+        """`dialect`'s specification, reading a schema file's relative root `$id` as relative to
+        the catalog directory (see the module's docstring)."""
+        spec = self._specs.get(dialect.name)
+        if spec is None:
+            plain, rebased = dialect.specification.id_of, self._rebased
+
+            def id_of(contents: Any) -> str | None:
+                own = rebased.get(id(contents))
+                return own if own is not None else plain(contents)
+
+            evolved: Specification[Any] = attrs.evolve(cast(Any, dialect.specification),
+                                                       id_of=id_of)
+            spec = self._specs[dialect.name] = evolved
+        return spec
 
     def run(self) -> None:
         """Rewrite every target (and every schema they reach), recording issues for refs that
@@ -197,7 +228,7 @@ class Bundler:
         key, path = place
         dialect = self.dialects.get(key, DRAFT_2020_12)
         resolver = resolved.resolver if path else self.registry.resolver(
-            base_uri=file_uri(key)).in_subresource(dialect.specification.create_resource(contents))
+            base_uri=file_uri(key)).in_subresource(self._spec(dialect).create_resource(contents))
         adopted = Target(target.name, key, path, contents, resolver=resolver, dialect=dialect,
                          reached=True)
         self.by_identity[id(contents)] = adopted
@@ -219,7 +250,7 @@ class Bundler:
         if "$schema" in node:
             dialect = dialect_of(node["$schema"]) or dialect
         try:
-            resource = dialect.specification.create_resource(node)
+            resource = self._spec(dialect).create_resource(node)
             if resource.id() is None and dialect is scope.dialect:
                 return scope
             resolver = scope.resolver.in_subresource(resource)
@@ -326,7 +357,12 @@ class Bundler:
         try:
             resolved = scope.resolver.lookup(ref)
         except Unresolvable as exc:
-            return None, self._unresolvable(scope.key, ref, exc)
+            try:
+                if scope.key not in self._rebased_keys:
+                    raise
+                resolved = self.registry.resolver(base_uri=file_uri(scope.key)).lookup(ref)
+            except Unresolvable:
+                return None, self._unresolvable(scope.key, ref, exc)
         except Exception as exc:  # a malformed schema elsewhere
             return None, f"cannot resolve $ref {ref!r}: {exc}"
         contents = resolved.contents
@@ -351,7 +387,7 @@ class Bundler:
             resolver = resolved.resolver
         else:
             resolver = self.registry.resolver(base_uri=file_uri(key)).in_subresource(
-                dialect.specification.create_resource(contents))
+                self._spec(dialect).create_resource(contents))
         made = self._make(key, path, contents, _candidates(key, path, self._owners.get(key)),
                           resolver, dialect)
         if not path:
@@ -444,6 +480,17 @@ class Bundler:
                 f"its {section} are: {available}"
             )
         return f"cannot resolve $ref {ref!r}: {exc}"  # pragma: no cover
+
+
+def _rebased_id(data: Any) -> str | None:
+    """A schema file root's relative `$id` as a URI relative to the catalog directory, or None
+    when it has none, an absolute one or only an anchor (`#name`)."""
+    own = data.get("$id") if isinstance(data, dict) else None
+    if not isinstance(own, str) or not own or own.startswith("#"):
+        return None
+    if urlsplit(own).scheme:
+        return None
+    return "file:///" + own.lstrip("/")
 
 
 def _plain_2020(node: dict[str, Any]) -> bool:

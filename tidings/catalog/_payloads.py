@@ -154,7 +154,8 @@ def payload_issues(
     if dialect.latest:
         errors = () if surely_valid(schema) else meta_validator().iter_errors(schema)
     else:
-        errors = meta_validator_of(dialect).iter_errors(schema)
+        full = meta_validator_of(dialect)
+        errors = () if surely_valid(schema, full.schema) else full.iter_errors(schema)
     for error in errors:
         add(tuple(error.absolute_path), _meta_message(error))
     known = _KNOWN_BY_DIALECT[dialect.name]

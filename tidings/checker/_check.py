@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tidings._errors import UserError
-from tidings.catalog import catalog_files, load_catalog
+from tidings.catalog import Catalog, catalog_files, load_catalog
+from tidings.checker import _rules as R
 from tidings.checker._baseline import (
     Baseline,
     load_git_baseline,
@@ -15,11 +16,19 @@ from tidings.checker._baseline import (
 from tidings.checker._code import code_orphans, scan_code
 from tidings.checker._compat import compare_catalogs, is_transitive
 from tidings.checker._distributed import distribution_findings, wire_sync_findings
-from tidings.checker._findings import Finding
+from tidings.checker._findings import Finding, Severity
 from tidings.checker._ignore import apply_ignores, load_ignore_file
 from tidings.checker._orphans import catalog_orphans
 from tidings.checker._report import CheckResult
 from tidings.checker._settings import CheckSettings
+
+
+def keyword_findings(catalog: Catalog) -> list[Finding]:
+    """The catalog's warnings (unknown schema keywords and formats) as `TID-K001` findings."""
+    return [Finding(R.UNKNOWN_KEYWORD, Severity.WARNING, issue.message, pointer=issue.pointer,
+                    file=issue.location.file, line=issue.location.line,
+                    column=issue.location.column)
+            for issue in catalog.warnings]
 
 
 def run_check(settings: CheckSettings, *, cwd: Path | None = None) -> CheckResult:
@@ -31,8 +40,10 @@ def run_check(settings: CheckSettings, *, cwd: Path | None = None) -> CheckResul
     catalog_dir = settings.schemas if settings.schemas.is_absolute() else cwd / settings.schemas
     shown_dir = _shown(catalog_dir, cwd)
     relative_ok = cwd.resolve() == Path.cwd().resolve() and not shown_dir.startswith(("/", ".."))
-    catalog = load_catalog(shown_dir if relative_ok else catalog_dir)
-    findings: list[Finding] = [*catalog_orphans(catalog), *distribution_findings(catalog)]
+    catalog = load_catalog(shown_dir if relative_ok else catalog_dir,
+                           strict_keywords=settings.strict_keywords)
+    findings: list[Finding] = [*keyword_findings(catalog), *catalog_orphans(catalog),
+                               *distribution_findings(catalog)]
     baseline_label: str | None = None
     if settings.against:
         target = Path(settings.against)

@@ -4,7 +4,8 @@ Ids never change meaning once published; new rules get new ids. `TID-Cnnn` are p
 compatibility rules (after Confluent Schema Registry's JSON Schema `Difference.Type`s), `TID-Lnnn`
 lineage rules (events removed, kinds changed, versions), `TID-Onnn` orphans found in the catalog,
 `TID-Snnn` orphans found in the source code, `TID-Dnnn` messages that cross the wire (distributed:
-declared, or touched by a context with a `transport`), `TID-Innn` the ignore file.
+declared, or touched by a context with a `transport`), `TID-Innn` the ignore file, `TID-Knnn`
+the payload schemas' keywords.
 """
 
 from __future__ import annotations
@@ -403,6 +404,13 @@ IGNORE_UNUSED = _rule(
 IGNORE_EXPIRED = _rule(
     "TID-I002", "ignore-entry-expired", "an ignore entry is past its `until` date",
     "tidings: keep .tidings-ignore.yaml honest")
+
+# --- payload schema keywords -----------------------------------------------------------------
+UNKNOWN_KEYWORD = _rule(
+    "TID-K001", "unknown-schema-keyword",
+    "a payload schema uses a keyword its JSON Schema draft does not define (or a format it does "
+    "not know): an annotation without effect, often a typo (an error with `strict_keywords`)",
+    "JSON Schema: unknown keywords are annotations")
 
 
 def rule_by_key(key: str) -> Rule | None:

@@ -5,6 +5,7 @@ resolver, `tidings._settings`; paths in pyproject.toml are relative to it).
 ```toml
 [tool.tidings]
 schemas = "schemas"                 # the catalog directory (shared with `tidings generate`)
+strict_keywords = false             # unknown schema keywords: warnings, or errors when true
 
 [tool.tidings.check]
 against = "origin/main"             # git ref or directory
@@ -52,6 +53,7 @@ class CheckSettings:
     fail_on: Severity = Severity.ERROR
     policy: Policy = "lenient"
     ignore_file: Path = Path(".tidings-ignore.yaml")
+    strict_keywords: bool = False
     sources: dict[str, str] = field(default_factory=dict)
 
 
@@ -92,4 +94,7 @@ def resolve_settings(
                     f"{found.source}: the ignore file {str(value)!r} does not exist; create it or"
                     " drop the setting"
                 )
+    strict = project.get("strict_keywords", section="check", default=False)
+    settings.strict_keywords = bool(strict.value)
+    settings.sources["strict_keywords"] = strict.source
     return settings

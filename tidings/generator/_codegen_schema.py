@@ -8,6 +8,14 @@ schema accepts and give it back unchanged.
 - Formats are annotations (`formats = "annotate"`): every format is typed as plain text (the
   models options map each to `str`), never parsed into a `datetime` or `AnyUrl` that would write
   the value back differently. With `formats = "assert"` a format also gets its `pattern`.
+- `type: null` alone is also written `enum: [null]`: inside an `allOf` that narrows a
+  `[string, null]` property of another schema to `null`, datamodel-code-generator would type the
+  narrowed property from the other schema's non-null type and refuse `null`.
+- In an `allOf` of one `$ref` and inline schemas, an inline property that narrows an object
+  property of the referenced schema is written `allOf: [<the referenced property>, <the
+  narrowing>]`: datamodel-code-generator subclasses the referenced schema and would type the
+  property by the narrowing alone (laxer than JSON Schema, and not a subtype for mypy); this way
+  the narrowed class subclasses the referenced property's class.
 - `uniqueItems` is left to the JSON Schema validator: the check datamodel-code-generator writes
   for it does not pass `mypy --strict`, so a model accepts repeated items.
 """
@@ -53,7 +61,48 @@ def codegen_schema(bundle: dict[str, Any], formats: FormatPolicy = "annotate") -
     """A copy of `bundle` (a `Catalog.bundle()`) prepared for datamodel-code-generator."""
     prepared = _prepare(bundle, formats)
     assert isinstance(prepared, dict)
+    defs = prepared.get("$defs")
+    if isinstance(defs, dict):
+        for node in _nodes(prepared):
+            _narrow_overrides(node, defs)
     return prepared
+
+
+def _nodes(root: Any) -> list[dict[str, Any]]:
+    """Every schema object below `root` (and `root`), parents first."""
+    out: list[dict[str, Any]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            out.append(node)
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return out
+
+
+def _narrow_overrides(node: dict[str, Any], defs: dict[str, Any]) -> None:
+    parts = node.get("allOf")
+    if not isinstance(parts, list):
+        return
+    refs = [p["$ref"] for p in parts if isinstance(p, dict) and isinstance(p.get("$ref"), str)]
+    if len(refs) != 1 or not refs[0].startswith("#/$defs/"):
+        return
+    base = defs.get(refs[0].removeprefix("#/$defs/"))
+    inherited = base.get("properties") if isinstance(base, dict) else None
+    if not isinstance(inherited, dict):
+        return
+    for part in parts:
+        own = part.get("properties") if isinstance(part, dict) and "$ref" not in part else None
+        if not isinstance(own, dict):
+            continue
+        for name, narrowing in own.items():
+            wider = inherited.get(name)
+            if isinstance(narrowing, dict) and _is_object(narrowing) and isinstance(wider, dict) and (
+                "$ref" in wider or _is_object(wider)
+            ):
+                own[name] = {"allOf": [wider, narrowing]}
 
 
 def _is_object(node: dict[str, Any]) -> bool:
@@ -81,6 +130,8 @@ def _prepare(node: Any, formats: FormatPolicy) -> Any:
     elif isinstance(kind, list) and "number" in kind and "integer" not in kind:
         out["type"] = [t for t in kind if t != "null"] + ["integer"] + (
             ["null"] if "null" in kind else [])
+    if kind == "null" and "enum" not in out and "const" not in out:
+        out["enum"] = [None]
     if _is_object(out) and "additionalProperties" not in out and (
         out.get("unevaluatedProperties") is not False
     ):

@@ -75,6 +75,7 @@ def datamodel_options(catalog_name: str) -> dict[str, Any]:
         "target_pydantic_version": TargetPydanticVersion("2.14"),
         "generate_schema_validators": True,
         "use_typed_nullable_map_values": True,
+        "intersect_allof_keywords": True,
     }
 
 
