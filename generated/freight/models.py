@@ -95,7 +95,9 @@ class DocumentUploaded(BaseModel):
     )
     document_id: Annotated[StrictStr, Field(alias="documentId")]
     shipment_id: Annotated[StrictStr, Field(alias="shipmentId")]
-    kind: Literal["bill_of_lading", "commercial_invoice", "packing_list", "certificate_of_origin", "other"]
+    kind: Literal[
+        "bill_of_lading", "commercial_invoice", "packing_list", "certificate_of_origin", "other"
+    ]
     file_name: Annotated[StrictStr, Field(alias="fileName", max_length=255, min_length=1)]
     content_type: Annotated[StrictStr, Field(alias="contentType")] = "application/pdf"
     size_bytes: Annotated[StrictInt, Field(alias="sizeBytes", ge=1, le=52428800)]
@@ -303,7 +305,9 @@ class TrackingUpdated(BaseModel):
         validate_by_name=True,
     )
     shipment_id: Annotated[StrictStr, Field(alias="shipmentId")]
-    milestone: Literal["gate_in", "loaded", "departed", "transshipped", "arrived", "discharged", "gate_out"]
+    milestone: Literal[
+        "gate_in", "loaded", "departed", "transshipped", "arrived", "discharged", "gate_out"
+    ]
     at: StrictStr
     location: TrackingUpdatedLocation | MISSING = MISSING
 
