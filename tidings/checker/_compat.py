@@ -273,7 +273,8 @@ def _bumped(old: MessageDef, new: MessageDef, baseline: str, policy: Policy,
     steps = range(old.version, new.version)
     missing = [n for n in steps if (new.name, n) not in upcasters]
     if breaking and missing:
-        change = breaking[0]
+        # the outermost change, a type change first: the cause, not its consequences
+        change = min(breaking, key=lambda c: ((c.pointer or "").count("/"), "type" not in c.rule.name))
         more = f" (and {len(breaking) - 1} more)" if len(breaking) > 1 else ""
         section = "events" if new.kind == "event" else "commands"
         found = locate(file, section, new.name, change.pointer)
