@@ -217,20 +217,33 @@ def test_registration_is_checked_at_once() -> None:
         EventBus(catalog(1)).upcaster("orderPlaced", from_version=1)
 
 
-async def test_a_v1_message_received_from_the_broker_is_upcast(backend: Backend) -> None:
-    from tidings.runtime import MemoryStore
+@pytest.mark.parametrize("broker_kind", ["memory", "nats"])
+async def test_a_v1_message_received_from_the_broker_is_upcast(backend: Backend,
+                                                               broker_kind: str) -> None:
+    from tidings.runtime import MemoryStore, NatsTransport, Transport
     from tidings.testing import MemoryBroker, MemoryTransport
 
+    name = "shop"
     broker = MemoryBroker()
+    if broker_kind == "nats":  # the real server, a stream of this test's own
+        from tests.conftest import require_service
+        from tests.transports.conftest import NATS_URL, delete_stream
+
+        require_service("NATS", "127.0.0.1", 4222)
+        name = f"t{uuid7().hex[-12:]}"
+
+    def transport() -> Transport:
+        if broker_kind == "nats":
+            return NatsTransport(NATS_URL, fetch_timeout=0.5)
+        return MemoryTransport(broker)
 
     def spec(version: int) -> CatalogSpec:
         model = PlacedV1 if version == 1 else PlacedV2
-        return CatalogSpec("shop", {"orderPlaced": MessageSpec(
+        return CatalogSpec(name, {"orderPlaced": MessageSpec(
             "orderPlaced", "event", model, version=version, retry=ONCE, distributed=True)})
 
     seen: list[Message[Any]] = []
-    consumer = EventBus(spec(2), store=backend.new(), transport=MemoryTransport(broker),
-                        poll_interval=0.02)
+    consumer = EventBus(spec(2), store=backend.new(), transport=transport(), poll_interval=0.02)
 
     async def bill(message: Message[PlacedV2]) -> None:
         seen.append(message)
@@ -241,14 +254,17 @@ async def test_a_v1_message_received_from_the_broker_is_upcast(backend: Backend)
     def to_v2(data: dict[str, Any]) -> dict[str, Any]:
         return {**data, "total": {"amount": data["total"], "currency": "EUR"}}
 
-    producer = EventBus(spec(1), store=MemoryStore(), transport=MemoryTransport(broker),
-                        poll_interval=0.02)
-    async with consumer, producer:
-        sent = await producer.publish("orderPlaced", {"orderId": "o-5", "total": 3})
-        with anyio.fail_after(30):
-            while not seen:
-                await anyio.sleep(0.02)
-        rows = await consumer.settled([(sent.id, "billing")], timeout=30)
+    producer = EventBus(spec(1), store=MemoryStore(), transport=transport(), poll_interval=0.02)
+    try:
+        async with consumer, producer:
+            sent = await producer.publish("orderPlaced", {"orderId": "o-5", "total": 3})
+            with anyio.fail_after(30):
+                while not seen:
+                    await anyio.sleep(0.02)
+            rows = await consumer.settled([(sent.id, "billing")], timeout=30)
+    finally:
+        if broker_kind == "nats":
+            await anyio.to_thread.run_sync(delete_stream, f"TIDINGS_{name.upper()}")
     assert [r.status for r in rows] == ["succeeded"]
     assert seen[0].id == sent.id and seen[0].data.total == Money(amount=3, currency="EUR")
     assert (await stored_row(backend, str(sent.id)))[0] == 1
