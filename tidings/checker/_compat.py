@@ -101,7 +101,8 @@ def _change_finding(
         message_text = (
             f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. This {breaks} "
             f"{message.compatibility} compatibility against {baseline}: {why}. Make the change "
-            f"compatible, or bump `version` to {message.version + 1} to start a new lineage"
+            f"compatible, or bump `version` to {message.version + 1} and add an upcaster from "
+            f"v{message.version} (@bus.upcaster({message.name!r}, from_version={message.version}))"
         )
         severity = Severity.ERROR
     elif broken:
