@@ -268,3 +268,22 @@ async def test_a_v1_message_received_from_the_broker_is_upcast(backend: Backend,
     assert [r.status for r in rows] == ["succeeded"]
     assert seen[0].id == sent.id and seen[0].data.total == Money(amount=3, currency="EUR")
     assert (await stored_row(backend, str(sent.id)))[0] == 1
+
+
+async def test_a_stored_payload_that_does_not_fit_the_kept_old_schema_says_so(
+        backend: Backend) -> None:
+    message_id = await store_v1(backend, {"orderId": "o-6", "total": 5}, fail=True)
+
+    class StricterV1(pydantic.BaseModel):
+        orderId: int  # the kept schema says integer; v1 was written as text
+        total: int
+
+    seen: list[Message[Any]] = []
+    bus = EventBus(catalog(2, {1: StricterV1}), store=backend.new(), poll_interval=0.02)
+    bus.on("orderPlaced", seen.append, name="billing", mode="async")
+    bus.upcaster("orderPlaced", from_version=1)(lambda old: old)
+    async with bus:
+        rows = await bus.replay(message_id, timeout=30)
+    assert rows[0].status == "dead" and seen == []
+    assert ("the stored v1 payload of 'orderPlaced' does not fit the catalog's kept v1 schema "
+            "(`previous: v1`): orderId: Input should be a valid integer") in (rows[0].last_error or "")

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from tidings.runtime._spec import CatalogSpec, MessageSpec
 
@@ -80,7 +80,12 @@ class Upcasters:
                 f"{spec.name!r} v{version} is stored and the catalog is at v{spec.version}: add an "
                 f"upcaster from v{missing} (@bus.upcaster({spec.name!r}, from_version={missing}))")
         old = spec.previous.get(version)
-        value: Any = json.loads(payload) if old is None else old.model_validate_json(payload)
+        try:
+            value: Any = json.loads(payload) if old is None else old.model_validate_json(payload)
+        except ValidationError as exc:
+            raise UpcastError(
+                f"the stored v{version} payload of {spec.name!r} does not fit the catalog's kept "
+                f"v{version} schema (`previous: v{version}`): {_cause(exc)}") from exc
         for step in range(version, spec.version):
             value = _as(spec.previous.get(step), value)
             try:
@@ -109,6 +114,13 @@ def _as(model: type[BaseModel] | None, value: Any) -> Any:
 
 def _named(function: Callable[..., Any]) -> str:
     return f"{getattr(function, '__module__', '?')}:{getattr(function, '__qualname__', function)}"
+
+
+def _cause(exc: ValidationError) -> str:
+    """The first error of `exc` as `field.path: message`."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else str(first["msg"])
 
 
 def _first_line(exc: BaseException) -> str:
