@@ -87,7 +87,7 @@ class Upcasters:
                 f"the stored v{version} payload of {spec.name!r} does not fit the catalog's kept "
                 f"v{version} schema (`previous: v{version}`): {_cause(exc)}") from exc
         for step in range(version, spec.version):
-            value = _as(spec.previous.get(step), value)
+            value = self._fit(spec, version, step, spec.previous.get(step), value)
             try:
                 value = self.steps[(spec.name, step)](value)
             except Exception as exc:
@@ -95,9 +95,21 @@ class Upcasters:
                     f"the upcaster from v{step} of {spec.name!r} "
                     f"({_named(self.steps[(spec.name, step)])}) raised {type(exc).__name__}: "
                     f"{_first_line(exc)}") from exc
-        result = _as(spec.model, value)
+        result = self._fit(spec, version, spec.version, spec.model, value)
         assert isinstance(result, spec.model)
         return result
+
+    def _fit(self, spec: MessageSpec, stored: int, version: int, model: type[BaseModel] | None,
+             value: Any) -> Any:
+        """`_as(model, value)`, a misfit worded as an UpcastError naming the step."""
+        if version == stored:
+            return _as(model, value)  # the stored payload itself: checked on loading
+        try:
+            return _as(model, value)
+        except ValidationError as exc:
+            raise UpcastError(
+                f"what the upcaster from v{version - 1} of {spec.name!r} returned does not fit "
+                f"v{version}: {_cause(exc)}") from exc
 
 
 def _as(model: type[BaseModel] | None, value: Any) -> Any:
