@@ -11,6 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import yaml
+
 from tests.generator.conftest import ROOT, RunCli
 
 CATALOG = textwrap.dedent('''
@@ -188,3 +190,25 @@ def test_previous_versions_are_checked_with_file_line_and_column(run_cli: RunCli
             in result.stderr)
     assert (f"{at['        upcast:']}:9: {previous}.v2.upcast: unknown key; allowed keys: "
             "description, payload") in result.stderr
+
+
+def test_a_single_upcaster_step_is_typed_without_overloads(run_cli: RunCli,
+                                                           tmp_path: Path) -> None:
+    data = yaml.safe_load(CATALOG)
+    data["events"]["orderPlaced"]["version"] = 2  # one step: from v1, which the catalog keeps
+    del data["events"]["orderShipped"]
+    single = yaml.safe_dump(data, sort_keys=False)
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    (schemas / "shop.yaml").write_text(single)
+    out = tmp_path / "out"
+    assert run_cli("generate", "--schemas", str(schemas), "--out", str(out)).returncode == 0
+    bus = (out / "shop" / "bus.py").read_text()
+    assert bus.count("def upcaster(") == 1 and "from_version: Literal[1]" in bus
+    (out / "use.py").write_text(USE.split("@bus.upcaster(\"orderPlaced\", from_version=2)")[0]
+                                .rstrip() + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir",
+         str(ROOT / ".mypy_cache"), "shop", "use.py"],
+        cwd=out, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
