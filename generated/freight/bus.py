@@ -30,6 +30,7 @@ from . import models
 from .catalog import CATALOG
 
 _T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[[Any], Any])
 _Listener: TypeAlias = Callable[[Message[_T]], Awaitable[None] | None]
 _Predicate: TypeAlias = Callable[[Message[_T]], object]
 
@@ -558,6 +559,11 @@ class FreightBus(EventBus):
     ) -> Message[Any]:
         """Like `emit`, and return the stored `Message` (see `EventBus.publish`)."""
         return await super().publish(name, data, producer=producer)
+
+    def upcaster(self, name: str, /, from_version: int) -> Callable[[_F], _F]:
+        """Register the upcaster of `name` from `from_version` to the next version; it gets the
+        kept model of that version (`models.v1.<Model>`) or a dict (see `EventBus.upcaster`)."""
+        return super().upcaster(name, from_version)
 
     @overload  # type: ignore[override]
     def on(

@@ -82,7 +82,7 @@ CASES = [
             """),
         "schemas/c.yaml:6:5: events.shipmentCreated.consumer: unknown key (did you mean "
         "'consumers'?); allowed keys: compatibility, consumers, deprecated, description, "
-        "distributed, payload, producers, retry, version",
+        "distributed, payload, previous, producers, retry, version",
         id="unknown-message-key",
     ),
     pytest.param(

@@ -29,7 +29,10 @@ def test_readme_catalog_example_loads() -> None:
     assert doc.retry.max_attempts == 10 and doc.retry.max_delay == 300.0
     assert doc.compatibility is Compatibility.BACKWARD
     assert doc.resolved_payload["properties"]["fee"] == {"$ref": "#/$defs/Money"}
-    assert catalog.message("resyncTracking").handler == "email"
+    resync = catalog.message("resyncTracking")
+    assert resync.handler == "email" and resync.version == 2
+    assert [(p.version, sorted(p.resolved_payload["properties"])) for p in resync.previous] == [
+        (1, ["id"])]
 
 
 def test_readme_catalog_example_matches_the_editor_schema() -> None:

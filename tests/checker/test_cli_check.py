@@ -199,3 +199,28 @@ def test_unknown_keywords_are_warnings_and_errors_with_strict_keywords(repo: Rep
     lines = strict.stderr.strip().splitlines()
     assert len(lines) == 1 and "schemas/shop.yaml:" in lines[0] and "'tsType'" in lines[0]
     assert "Traceback" not in strict.stderr
+
+
+def test_a_breaking_bump_needs_an_upcaster_in_the_scanned_code(repo: Repo) -> None:
+    cat = base()
+    placed(cat)["properties"]["status"] = {"type": "integer"}  # v1 messages hold text
+    cat["events"]["orderPlaced"]["version"] = 2
+    repo.write(cat)
+    (repo.root / "app").mkdir()
+    (repo.root / "app" / "shop.py").write_text(
+        "async def place(bus):\n    await bus.emit('orderPlaced', {})\n")
+    flagged = repo.tidings("check", "--against", "main", "--code", "app")
+    assert flagged.returncode == 1, flagged.stdout + flagged.stderr
+    assert "TID-L008" in flagged.stdout
+    assert "add an upcaster or keep the change compatible" in flagged.stdout
+    assert "@bus.upcaster('orderPlaced', from_version=1)" in flagged.stdout
+    (repo.root / "app" / "versions.py").write_text(
+        "from app.shop import bus\n\n\n"
+        "@bus.upcaster('orderPlaced', from_version=1)\n"
+        "def to_v2(data):\n    return {**data, 'status': ['new', 'paid', 'shipped'].index("
+        "data['status'])}\n")
+    passed = repo.tidings("check", "--against", "main", "--code", "app")
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "TID-L008" not in passed.stdout
+    rules = repo.tidings("check", "--list-rules")
+    assert "TID-L008  version-bumped-without-upcaster" in rules.stdout

@@ -80,12 +80,40 @@ def test_enum_narrowed_is_an_error_with_location_and_values(repo: Repo) -> None:
 
 def test_version_bump_starts_a_new_lineage(repo: Repo) -> None:
     cat = base()
-    placed(cat)["properties"]["status"]["enum"] = ["new"]
+    placed(cat)["properties"]["note"]["maxLength"] = 10  # stored v1 messages may not fit
     cat["events"]["orderPlaced"]["version"] = 2
     repo.write(cat)
     found = check(repo)
+    assert errors(found) == [
+        ("version-bumped-without-upcaster", "orderPlaced", "/properties/note/maxLength")]
+    text = next(f.message for f in found if f.severity is Severity.ERROR)
+    assert "add an upcaster or keep the change compatible" in text
+    assert "@bus.upcaster('orderPlaced', from_version=1)" in text
+    (repo.root / "app").mkdir()
+    (repo.root / "app" / "versions.py").write_text(
+        "@bus.upcaster('orderPlaced', from_version=1)\n"
+        "def to_v2(data):\n    return {**data, 'note': data.get('note', '')[:10]}\n")
+    found = check(repo, code=[Path("app")])
     assert errors(found) == []
-    assert [f.rule.name for f in found if f.subject == "orderPlaced"] == ["version-bumped"]
+    bumped = [f for f in found if f.subject == "orderPlaced" and f.rule.name == "version-bumped"]
+    assert len(bumped) == 1 and "upcasters at app/versions.py:1" in bumped[0].message
+
+
+def test_a_compatible_bump_and_a_bump_over_two_versions(repo: Repo) -> None:
+    cat = base()
+    placed(cat)["properties"]["note"]["description"] = "free text"  # old messages still fit
+    cat["events"]["orderPlaced"]["version"] = 2
+    repo.write(cat)
+    assert errors(check(repo)) == []
+    placed(cat)["required"] = ["orderId", "status", "note"]
+    cat["events"]["orderPlaced"]["version"] = 3
+    repo.write(cat)
+    (repo.root / "app").mkdir()
+    (repo.root / "app" / "versions.py").write_text(
+        "@bus.upcaster('orderPlaced', 1)\ndef to_v2(data):\n    return data\n")
+    found = check(repo, code=[Path("app")])
+    assert errors(found) == [("version-bumped-without-upcaster", "orderPlaced", "/required")]
+    assert "from_version=2" in next(f.message for f in found if f.severity is Severity.ERROR)
 
 
 def test_version_decrease_and_kind_change_and_removal(repo: Repo) -> None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         ContextDef,
         Location,
         MessageDef,
+        PreviousVersion,
         RetrySettings,
     )
     from tidings.catalog._naming import RESERVED_MODEL_NAMES, function_name, model_name
@@ -42,6 +43,7 @@ __all__ = [
     "ContextDef",
     "Location",
     "MessageDef",
+    "PreviousVersion",
     "RESERVED_MODEL_NAMES",
     "RetrySettings",
     "UndeclaredField",
@@ -70,6 +72,7 @@ _LAZY = {
     "ContextDef": "_model",
     "Location": "_model",
     "MessageDef": "_model",
+    "PreviousVersion": "_model",
     "RetrySettings": "_model",
     "RESERVED_MODEL_NAMES": "_naming",
     "function_name": "_naming",

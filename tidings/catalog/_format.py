@@ -126,6 +126,9 @@ _COMPATIBILITY: dict[str, Any] = {
     "enum": [c.value for c in Compatibility],
 }
 
+PREVIOUS_KEY = "^v[1-9][0-9]*$"
+"""The keys of a message's `previous` mapping: `v1`, `v2`, ..."""
+
 TRANSPORTS = ("nats", "sns-sqs")
 """The brokers a context can be declared remote on (`contexts: {metis: {transport: nats}}`)."""
 
@@ -137,6 +140,16 @@ _MESSAGE_COMMON: dict[str, Any] = {
     "payload": {"$ref": "#/$defs/payload"},
     "retry": {"$ref": "#/$defs/retry"},
     "compatibility": {"$ref": "#/$defs/compatibility"},
+    "previous": {
+        "type": "object",
+        "description": (
+            "The payloads of older versions, by version (`v1: {payload: ...}`), kept so that "
+            "stored messages of those versions stay readable: the generated code has their "
+            "models (`models.v1.OrderPlaced`) for typed upcasters."
+        ),
+        "propertyNames": {"pattern": PREVIOUS_KEY},
+        "additionalProperties": {"$ref": "#/$defs/previous"},
+    },
     "distributed": {
         "type": "boolean",
         "description": (
@@ -229,6 +242,16 @@ _FORMAT: dict[str, Any] = {
         },
         "retry": _RETRY,
         "compatibility": _COMPATIBILITY,
+        "previous": {
+            "type": "object",
+            "description": "An older version of the message: its payload as it was then.",
+            "additionalProperties": False,
+            "required": ["payload"],
+            "properties": {
+                "description": {"type": "string"},
+                "payload": {"$ref": "#/$defs/payload"},
+            },
+        },
         "payload": {
             "description": "The message payload: a JSON Schema 2020-12 object.",
             "type": "object",

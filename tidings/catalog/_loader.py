@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import posixpath
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ from tidings.catalog._model import (
     ContextDef,
     Location,
     MessageDef,
+    PreviousVersion,
     RetrySettings,
 )
 from tidings.catalog._naming import (
@@ -67,6 +69,8 @@ class _Loader:
         # Python name -> (catalog name, file key, path) of who claimed it first
         self.model_names: dict[str, tuple[str, str, YamlPath]] = {}
         self.function_names: dict[str, tuple[str, str, YamlPath]] = {}
+        # message name -> [(version, file key, path of its payload, payload node)]
+        self.previous: dict[str, list[tuple[int, str, YamlPath, Any]]] = {}
 
     def display(self, key: str) -> str:
         return posixpath.join(self.root, key) if self.root not in ("", ".") else key
@@ -112,7 +116,9 @@ class _Loader:
         defs = self.shared_defs()
         if not self.broken:
             self.check_contexts(messages, contexts)
-        for (key, path), schema in [*messages.values(), *defs.values(), *self.misnamed]:
+        kept = [((key, path), node) for found in self.previous.values()
+                for _, key, path, node in found]
+        for (key, path), schema in [*messages.values(), *defs.values(), *self.misnamed, *kept]:
             if isinstance(schema, dict):
                 self.issues.extend(
                     payload_issues(self.files[key], path, schema, warnings=self.warnings))
@@ -121,6 +127,12 @@ class _Loader:
             for name, ((key, path), node) in messages.items()
             if isinstance(node, dict)
         ] + [Target(name, key, path, node) for name, ((key, path), node) in defs.items()]
+        targets += [
+            Target(_previous_target(name, version), key, path, node)
+            for name, found in self.previous.items()
+            for version, key, path, node in found
+            if isinstance(node, dict)
+        ]
         targets += [
             Target(f"<misnamed {index}>", key, path, node)
             for index, ((key, path), node) in enumerate(self.misnamed)
@@ -243,7 +255,30 @@ class _Loader:
                     kinds[name] = kind
                     payload = _dict(body).get("payload")
                     found[name] = ((key, (*path, "payload")), payload)
+                    self.previous_versions(parsed, key, path, _dict(body))
         return found
+
+    def previous_versions(self, parsed: ParsedFile, key: str, path: YamlPath,
+                          body: dict[str, Any]) -> None:
+        """Record the older payloads a message keeps under `previous`; each must be older than
+        its `version` (the format check words the rest)."""
+        version = body.get("version", 1)
+        found: list[tuple[int, str, YamlPath, Any]] = []
+        for label, entry in _dict(body.get("previous")).items():
+            match = re.fullmatch(r"v([1-9][0-9]*)", str(label))
+            if match is None:
+                continue
+            number = int(match.group(1))
+            if isinstance(version, int) and number >= version:
+                self.issue(parsed, (*path, "previous", label),
+                           f"{label} is not older than this message's `version` ({version}); "
+                           f"`previous` keeps the payloads of older versions: bump `version` or "
+                           f"remove {label}", key=True)
+                continue
+            found.append((number, key, (*path, "previous", label, "payload"),
+                          _dict(entry).get("payload")))
+        if found:
+            self.previous[str(path[1])] = sorted(found, key=lambda f: f[0])
 
     def collide(
         self, seen: dict[str, dict[str, tuple[str, str, YamlPath]]], name: str, key: str,
@@ -359,6 +394,20 @@ class _Loader:
         compat = _compat(defaults.get("compatibility"), Compatibility.BACKWARD)
         return retry, compat
 
+    def previous_version(self, name: str, version: int, parsed: ParsedFile, path: YamlPath,
+                         payload: dict[str, Any], bundler: Bundler) -> PreviousVersion:
+        """The kept payload of `version` at `path`, bundled self-contained."""
+        target = _previous_target(name, version)
+        resolved = dict(bundler.rewritten[target])
+        needed = bundler.closure(target)
+        if needed:
+            resolved["$defs"] = needed
+        entry = _dict(parsed.data[path[0]][path[1]]["previous"][path[3]])
+        return PreviousVersion(
+            version=version, description=str(entry.get("description", "")), payload=payload,
+            resolved_payload=resolved, fingerprint=fingerprint(resolved),
+            location=parsed.location(path[:-1], key=True))
+
     def build(
         self,
         main: str | None,
@@ -410,6 +459,11 @@ class _Loader:
             needed = bundler.closure(python)
             if needed:
                 resolved["$defs"] = needed
+            previous = tuple(
+                self.previous_version(name, version, self.files[pkey], ppath, node, bundler)
+                for version, pkey, ppath, node in self.previous.get(name, ())
+                if isinstance(node, dict)
+            )
             message = MessageDef(
                 name=name,
                 kind=kind,
@@ -429,6 +483,7 @@ class _Loader:
                 file=parsed.file,
                 model_name=python,
                 function_name=function_name(name),
+                previous=previous,
             )
             (events if kind == "event" else commands)[name] = message
         if self.issues or main is None:
@@ -449,6 +504,12 @@ class _Loader:
             files=tuple(self.display(key) for key in self.sources),
             warnings=tuple(self.warnings or ()),
         )
+
+
+def _previous_target(name: str, version: int) -> str:
+    """The bundle name of message `name`'s kept payload of `version` (no Python name: the
+    generated module `models/v<version>.py` names the class like the current one)."""
+    return f"<v{version} {model_name(name)}>"
 
 
 def _compat(value: Any, default: Compatibility) -> Compatibility:

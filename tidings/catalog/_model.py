@@ -70,6 +70,20 @@ class ContextDef(BaseModel):
         return self.transport is not None
 
 
+class PreviousVersion(BaseModel):
+    """An older version of a message the catalog keeps (`previous: {v1: {payload: ...}}`):
+    its payload as written, self-contained (`resolved_payload`) and fingerprinted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: int
+    description: str = ""
+    payload: dict[str, Any]
+    resolved_payload: dict[str, Any]
+    fingerprint: str
+    location: Location
+
+
 class MessageDef(BaseModel):
     """One event or command of the catalog, with defaults merged and its payload bundled.
 
@@ -78,6 +92,7 @@ class MessageDef(BaseModel):
     `distributed` is true when the message crosses process boundaries: declared
     `distributed: true`, or a producer, consumer or handler context has a `transport`. On a bus
     with a transport it travels on the broker subject `tidings.<catalog>.<name>`.
+    `previous` are the older versions whose payloads the catalog keeps, oldest first.
     """
 
     model_config = ConfigDict(frozen=True, protected_namespaces=())
@@ -100,6 +115,11 @@ class MessageDef(BaseModel):
     file: str
     model_name: str
     function_name: str
+    previous: tuple[PreviousVersion, ...] = ()
+
+    def previous_version(self, version: int) -> PreviousVersion | None:
+        """The kept older version `version`, or None."""
+        return next((p for p in self.previous if p.version == version), None)
 
 
 class Catalog(BaseModel):

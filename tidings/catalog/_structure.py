@@ -150,6 +150,10 @@ def _word(parsed: ParsedFile, error: ValidationError) -> list[CatalogIssue]:
             elif len(path) == 1 and path[0] in ("contexts", "events", "commands", "$defs"):
                 message += f"; write `{path[0]}:` followed by indented `name: ...` entries"
         return [_issue(parsed, path, message)]
+    if validator == "pattern" and path and path[-1] == "previous" and isinstance(instance, str):
+        return [_issue(parsed, (*path, instance),
+                       f"{instance!r} is not a version; write the older version as `v1`, `v2`, ...",
+                       key=True)]
     if validator in ("pattern", "minimum") and is_duration:
         return [_issue(parsed, path, f"{instance!r} is not a duration; {DURATION_HELP}")]
     if validator == "enum":

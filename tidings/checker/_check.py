@@ -13,7 +13,7 @@ from tidings.checker._baseline import (
     load_git_history,
     load_path_baseline,
 )
-from tidings.checker._code import code_orphans, scan_code
+from tidings.checker._code import Use, code_orphans, scan_code
 from tidings.checker._compat import compare_catalogs, is_transitive
 from tidings.checker._distributed import distribution_findings, wire_sync_findings
 from tidings.checker._findings import Finding, Severity
@@ -44,6 +44,21 @@ def run_check(settings: CheckSettings, *, cwd: Path | None = None) -> CheckResul
                            strict_keywords=settings.strict_keywords)
     findings: list[Finding] = [*keyword_findings(catalog), *catalog_orphans(catalog),
                                *distribution_findings(catalog)]
+    code_roots: list[str] = []
+    uses: list[Use] = []
+    if settings.code:
+        roots = []
+        for root in settings.code:
+            path = root if root.is_absolute() else cwd / root
+            if not path.exists():
+                raise UserError(f"--code {root}: no such file or directory; point it at your "
+                                "source directory")
+            roots.append(path)
+            code_roots.append(root.as_posix())
+        uses, problems = scan_code(roots, catalog, base=cwd)
+        findings += problems + code_orphans(uses, catalog) + wire_sync_findings(uses, catalog)
+    upcasters = {(u.name, u.from_version): f"{u.file}:{u.line}" for u in uses
+                 if u.kind == "upcast" and u.from_version is not None}
     baseline_label: str | None = None
     if settings.against:
         target = Path(settings.against)
@@ -63,19 +78,7 @@ def run_check(settings: CheckSettings, *, cwd: Path | None = None) -> CheckResul
                                                      only=transitive)
         baseline_label = baseline.label
         findings += compare_catalogs(catalog, baseline, policy=settings.policy,
-                                     history=history, history_note=note)
-    code_roots: list[str] = []
-    if settings.code:
-        roots = []
-        for root in settings.code:
-            path = root if root.is_absolute() else cwd / root
-            if not path.exists():
-                raise UserError(f"--code {root}: no such file or directory; point it at your "
-                                "source directory")
-            roots.append(path)
-            code_roots.append(root.as_posix())
-        uses, problems = scan_code(roots, catalog, base=cwd)
-        findings += problems + code_orphans(uses, catalog) + wire_sync_findings(uses, catalog)
+                                     history=history, history_note=note, upcasters=upcasters)
     ignore_path = settings.ignore_file if settings.ignore_file.is_absolute() else (
         cwd / settings.ignore_file)
     entries = load_ignore_file(ignore_path)

@@ -3,6 +3,7 @@
 What counts as a use:
 - calls with a literal name on any object: ``bus.emit("x")``, ``emit_serial("x")`` (emitted);
   ``bus.on("x", f)``, ``on(["x", "y"], f)``, ``once("x")``, ``events("x")`` (subscribed);
+- ``@bus.upcaster("x", from_version=1)`` (an upcaster: the checker's lineage rules read them);
 - the generated API: ``emit_<message>(...)`` from ``generated/<catalog>/publishers/<context>``
   (emitted by that context) and ``on_<message>(...)`` from ``.../subscribers/<context>``
   (subscribed by that context), imported by name or called through the module.
@@ -43,7 +44,8 @@ class Use:
     For a subscription through ``on`` or a generated ``on_<message>`` decorator, `mode` is the
     delivery mode it asks for (``sync`` when the call names none) and `remote` the source text of
     its ``remote=`` argument (``""`` when absent); `mode` is None for other calls and when the AST
-    cannot tell (a non-literal mode, or ``**kwargs``).
+    cannot tell (a non-literal mode, or ``**kwargs``). An ``upcaster`` call is kind ``upcast``
+    with its literal `from_version`.
     """
 
     name: str
@@ -55,6 +57,7 @@ class Use:
     via: str
     mode: str | None = None
     remote: str = ""
+    from_version: int | None = None
 
 
 def iter_python_files(roots: Sequence[Path]) -> Iterator[Path]:
@@ -147,7 +150,9 @@ class _Scanner(ast.NodeVisitor):
                 self._add(name, kind, node, ctx, fn)
         elif isinstance(node.func, ast.Attribute | ast.Name):
             attr = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
-            if attr in _EMITS or attr in _SUBSCRIBES:
+            if attr == "upcaster":
+                self._upcaster(node)
+            elif attr in _EMITS or attr in _SUBSCRIBES:
                 first = node.args[0] if node.args else next(
                     (k.value for k in node.keywords if k.arg in ("name", "names", "event_name")),
                     None)
@@ -157,6 +162,17 @@ class _Scanner(ast.NodeVisitor):
                     for n in names:
                         self._add(n, kind, node, self.path_context, attr)
         self.generic_visit(node)
+
+
+    def _upcaster(self, node: ast.Call) -> None:
+        """``upcaster("name", from_version=N)`` (or N by position), both literal."""
+        names = _literal_names(node.args[0]) if node.args else None
+        version = node.args[1] if len(node.args) > 1 else next(
+            (k.value for k in node.keywords if k.arg == "from_version"), None)
+        if names and len(names) == 1 and isinstance(version, ast.Constant) and \
+                type(version.value) is int:
+            self.uses.append(Use(names[0], "upcast", self.shown, node.lineno, node.col_offset + 1,
+                                 self.path_context, "upcaster", from_version=version.value))
 
 
 def _delivery(node: ast.AST) -> tuple[str | None, str]:
@@ -247,7 +263,8 @@ def code_orphans(uses: Sequence[Use], catalog: Catalog) -> list[Finding]:
     for u in uses:
         message = known.get(u.name)
         if message is None:
-            verb = "emits" if u.kind == "emit" else "subscribes to"
+            verb = {"emit": "emits", "upcast": "registers an upcaster of"}.get(u.kind,
+                                                                              "subscribes to")
             out.append(Finding(
                 R.CODE_UNKNOWN_NAME, Severity.ERROR,
                 f"{u.via}(...) {verb} {u.name!r}, which the catalog does not declare; add it to "

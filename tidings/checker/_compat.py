@@ -4,7 +4,7 @@ each message's mode (NONE / BACKWARD / FORWARD / FULL, and _TRANSITIVE over git 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -101,7 +101,8 @@ def _change_finding(
         message_text = (
             f"{message.kind} {message.name!r} payload {where}: {change.rule.summary}. This {breaks} "
             f"{message.compatibility} compatibility against {baseline}: {why}. Make the change "
-            f"compatible, or bump `version` to {message.version + 1} to start a new lineage"
+            f"compatible, or bump `version` to {message.version + 1} and add an upcaster from "
+            f"v{message.version} (@bus.upcaster({message.name!r}, from_version={message.version}))"
         )
         severity = Severity.ERROR
     elif broken:
@@ -163,13 +164,18 @@ def _merge_shared(findings: list[Finding]) -> list[Finding]:
 def compare_message(
     old: MessageDef, new: MessageDef, baseline: str, *, policy: Policy = "lenient",
     lineage: bool = True, witness_budget: float | None = WITNESS_BUDGET,
-    catalog: Catalog | None = None,
+    catalog: Catalog | None = None, upcasters: Mapping[tuple[str, int], str] | None = None,
 ) -> list[Finding]:
     """Findings for one message against its baseline version: kind/version lineage, then the
     payload changes classified by the new message's compatibility mode. Each change that breaks
     a direction carries a witness (or the reason none was found within `witness_budget` seconds
     of search); `witness_budget=None` looks for none. With the `catalog` the message belongs
-    to, a change inside one of its shared `$defs` is reported at that definition's file:line."""
+    to, a change inside one of its shared `$defs` is reported at that definition's file:line.
+
+    A version bump is compared too: when the new payload no longer reads what the old one
+    allowed (backward), every step from the old version up needs an upcaster, found in
+    `upcasters` ((name, from_version) -> where, from the scanned code); a missing one is an
+    error (`TID-L008`) unless the compatibility mode is NONE."""
     file, line, column = _loc(new)
     if old.kind != new.kind:
         return [Finding(
@@ -188,12 +194,7 @@ def compare_message(
     if new.version > old.version:
         if not lineage:
             return []
-        return [Finding(
-            R.VERSION_BUMPED, Severity.INFO,
-            f"{new.kind} {new.name!r} went from version {old.version} to {new.version}: a new "
-            "lineage starts; its payload is not compared with the older version",
-            subject=new.name, old=old.version, new=new.version, file=file, line=line,
-            column=column, baseline=baseline)]
+        return _bumped(old, new, baseline, policy, upcasters or {})
     if old.fingerprint == new.fingerprint:
         return []
     changes = compare_schemas(old.resolved_payload, new.resolved_payload, policy=policy)
@@ -205,10 +206,11 @@ def compare_catalogs(
     current: Catalog, baseline: Baseline, *, policy: Policy = "lenient",
     history: Sequence[Baseline] = (), history_note: str | None = None,
     witness_budget: float | None = WITNESS_BUDGET,
+    upcasters: Mapping[tuple[str, int], str] | None = None,
 ) -> list[Finding]:
     """Every lineage and compatibility finding of `current` against `baseline`, plus, for
     messages in a _TRANSITIVE mode, against each catalog in `history` (same lineage only).
-    Breaking findings carry witnesses (see `compare_message`)."""
+    Breaking findings carry witnesses (see `compare_message`, also for `upcasters`)."""
     findings: list[Finding] = []
     old_catalog = baseline.catalog
     if old_catalog is None:
@@ -245,7 +247,8 @@ def compare_catalogs(
         except KeyError:  # pruned from the baseline: unchanged since
             old = new
         direct = compare_message(old, new, baseline.label, policy=policy,
-                                 witness_budget=witness_budget, catalog=current)
+                                 witness_budget=witness_budget, catalog=current,
+                                 upcasters=upcasters)
         findings.extend(direct)
         if is_transitive(new.compatibility) and history:
             findings.extend(_transitive(new, old, history, policy, {_key(f) for f in direct},
@@ -258,6 +261,44 @@ def compare_catalogs(
                 f"compared with {baseline.label} only",
                 subject=new.name, file=file, line=line, column=column, baseline=baseline.label))
     return _merge_shared(findings)
+
+
+def _bumped(old: MessageDef, new: MessageDef, baseline: str, policy: Policy,
+            upcasters: Mapping[tuple[str, int], str]) -> list[Finding]:
+    """The findings of a version bump: what breaks stored messages of the old version, and
+    whether upcasters cover every step from it."""
+    file, line, column = _loc(new)
+    breaking = [] if str(new.compatibility) == "NONE" or old.fingerprint == new.fingerprint else [
+        c for c in compare_schemas(old.resolved_payload, new.resolved_payload, policy=policy)
+        if "backward" in c.directions]
+    steps = range(old.version, new.version)
+    missing = [n for n in steps if (new.name, n) not in upcasters]
+    if breaking and missing:
+        # the outermost change, a type change first: the cause, not its consequences
+        change = min(breaking, key=lambda c: ((c.pointer or "").count("/"), "type" not in c.rule.name))
+        more = f" (and {len(breaking) - 1} more)" if len(breaking) > 1 else ""
+        section = "events" if new.kind == "event" else "commands"
+        found = locate(file, section, new.name, change.pointer)
+        at_line, at_column = found if found is not None else (line, column)
+        calls = ", ".join(f"@bus.upcaster({new.name!r}, from_version={n})" for n in missing)
+        return [Finding(
+            R.VERSION_BUMPED_WITHOUT_UPCASTER, Severity.ERROR,
+            f"{new.kind} {new.name!r} went from version {old.version} to {new.version} and its "
+            f"payload {change.pointer or '/'} changed ({change.rule.summary}){more}: messages "
+            f"stored as v{old.version} no longer fit and no scanned code has an upcaster from "
+            f"v{missing[0]}, so they go dead when replayed: add an upcaster or keep the change "
+            f"compatible ({calls}; `tidings check --code DIR` finds it)",
+            subject=new.name, pointer=change.pointer, old=old.version, new=new.version,
+            broken=change.directions, file=file, line=at_line, column=at_column,
+            baseline=baseline, extra={"missing_upcasters": missing})]
+    covered = "; stored messages are read through the upcasters at " + ", ".join(
+        upcasters[(new.name, n)] for n in steps) if breaking else ""
+    return [Finding(
+        R.VERSION_BUMPED, Severity.INFO,
+        f"{new.kind} {new.name!r} went from version {old.version} to {new.version}: a new "
+        f"lineage starts{covered}",
+        subject=new.name, old=old.version, new=new.version, file=file, line=line,
+        column=column, baseline=baseline)]
 
 
 def _key(f: Finding) -> tuple[str, str | None, str, str]:

@@ -324,7 +324,8 @@ VERSION_DECREASED = _rule(
     "TID-L003", "version-decreased", "the version went down", "tidings lineage: versions only go up")
 VERSION_BUMPED = _rule(
     "TID-L004", "version-bumped",
-    "the version went up: a new lineage starts, the payload is not compared with the old one",
+    "the version went up: a new lineage starts; a payload change stored messages of the old "
+    "version do not fit needs upcasters (TID-L008)",
     "tidings lineage: a version bump starts a new lineage")
 MESSAGE_ADDED = _rule(
     "TID-L005", "message-added", "a new event or command", "tidings lineage: a new message starts its own")
@@ -336,6 +337,11 @@ BASELINE_EMPTY = _rule(
     "TID-L007", "baseline-has-no-catalog",
     "the baseline has no catalog files where the catalog is now: nothing was compared",
     "tidings lineage: compatibility against a baseline")
+VERSION_BUMPED_WITHOUT_UPCASTER = _rule(
+    "TID-L008", "version-bumped-without-upcaster",
+    "the version went up with a payload change stored messages of the old version do not fit, and "
+    "no upcaster from the old version was found: they go dead when replayed",
+    "tidings lineage: stored messages of every version stay readable (upcasters, on read)")
 
 # --- orphans in the catalog ----------------------------------------------------------------------
 EVENT_NOT_CONSUMED = _rule(

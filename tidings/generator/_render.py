@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from tidings._errors import UserError
+from tidings.catalog._model import JSON_SCHEMA_DIALECT
 from tidings.generator._codegen_schema import FormatPolicy
 from tidings.generator._literals import (
     Code,
@@ -84,6 +86,22 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
     return env
 
 
+def _upcasts(message: MessageDef) -> list[dict[str, Any]]:
+    """The typed `upcaster` overloads of one message: one per kept older version (`arg` is that
+    version: its model is what the upcaster gets; `ret` the next version, 0 for the current
+    model, None for a dict), and one for the other steps (`arg` None: they get a dict)."""
+    kept = {p.version for p in message.previous}
+    out: list[dict[str, Any]] = []
+    for version in sorted(kept):
+        after = version + 1
+        ret = 0 if after == message.version else (after if after in kept else None)
+        out.append({"versions": [version], "arg": version, "ret": ret})
+    others = [v for v in range(1, message.version) if v not in kept]
+    if others:
+        out.append({"versions": others, "arg": None, "ret": None})
+    return out
+
+
 def _message_context(message: MessageDef) -> dict[str, Any]:
     return {
         "name": message.name,
@@ -105,6 +123,8 @@ def _message_context(message: MessageDef) -> dict[str, Any]:
         "compatibility": str(message.compatibility.value),
         "fingerprint": message.fingerprint,
         "distributed": message.distributed,
+        "previous": [p.version for p in message.previous],
+        "upcasts": _upcasts(message),
     }
 
 
@@ -124,6 +144,7 @@ def template_context(catalog: Catalog) -> dict[str, Any]:
         contexts.append({"name": name, "description": ctx.description, "owner": ctx.owner,
                          "transport": ctx.transport})
     return {
+        "kept_versions": sorted({v for m in messages for v in m["previous"]}),
         "catalog": {
             "name": catalog.name,
             "description": catalog.description,
@@ -134,6 +155,21 @@ def template_context(catalog: Catalog) -> dict[str, Any]:
         "commands": [m for m in messages if m["kind"] == "command"],
         "contexts": contexts,
     }
+
+
+def _version_bundle(messages: list[MessageDef], version: int) -> dict[str, Any]:
+    """A bundle (as `Catalog.bundle()` makes) of the kept payloads of `version`, each under its
+    message's model name, with the shared definitions they use."""
+    defs: dict[str, Any] = {}
+    for message in messages:
+        kept = message.previous_version(version)
+        assert kept is not None
+        body = copy.deepcopy(kept.resolved_payload)
+        defs.update(body.pop("$defs", {}))
+        if kept.description:
+            body.setdefault("description", kept.description)
+        defs[message.model_name] = body
+    return {"$schema": JSON_SCHEMA_DIALECT, "$defs": dict(sorted(defs.items()))}
 
 
 def render_package(
@@ -192,9 +228,21 @@ def render_package(
         if message.description and isinstance(payload, dict):
             # the model's docstring (documentation only; the fingerprint is of the catalog's schema)
             payload.setdefault("description", message.description)
-    files["models.py"] = render_models(
+    current = render_models(
         catalog.name, bundle, [m.model_name for m in catalog.messages()], formats=formats,
         notes=notes,
     )
+    kept = context["kept_versions"]
+    if not kept:
+        files["models.py"] = current
+    else:  # a package: the current models, and a module per kept older version
+        files["models/__init__.py"] = current + "".join(
+            f"from . import v{version} as v{version}  # noqa: E402  (the older versions)\n"
+            for version in kept)
+        for version in kept:
+            old = [m for m in catalog.messages() if m.previous_version(version) is not None]
+            files[f"models/v{version}.py"] = render_models(
+                catalog.name, _version_bundle(old, version), [m.model_name for m in old],
+                formats=formats, notes=notes)
     files["py.typed"] = ""
     return dict(sorted(files.items()))

@@ -4,6 +4,7 @@ from tidings.runtime._clock import SYSTEM_CLOCK, Clock, SystemClock
 from tidings.runtime._event import Event, Message
 from tidings.runtime._retry import RetryPolicy
 from tidings.runtime._spec import CatalogSpec, Kind, MessageSpec
+from tidings.runtime._upcast import UpcastError
 from tidings.runtime.bus import (
     EmitError,
     EventBus,
@@ -63,6 +64,7 @@ __all__ = [
     "SystemClock",
     "Transport",
     "TransportError",
+    "UpcastError",
     "UnknownSubscriberError",
     "current_event",
     "open_store",

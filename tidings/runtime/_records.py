@@ -13,7 +13,8 @@ import pydantic
 
 from tidings.runtime._event import Message
 from tidings.runtime._ids import uuid7
-from tidings.runtime._spec import CatalogSpec, MessageSpec
+from tidings.runtime._spec import MessageSpec
+from tidings.runtime._upcast import UpcastError, Upcasters
 from tidings.runtime.emitter import current_event
 from tidings.runtime.stores._base import Outcome, Store, StoredMessage
 
@@ -85,21 +86,25 @@ def to_stored(message: Message[Any]) -> StoredMessage:
     )
 
 
-def from_stored(catalog: CatalogSpec, stored: StoredMessage, attempt: int) -> Message[Any]:
+def from_stored(upcasters: Upcasters, stored: StoredMessage, attempt: int) -> Message[Any]:
     """The `Message` a listener gets for `stored` (attempt `attempt`): the payload validated
-    into the catalog's model. KeyError (not in the catalog) or pydantic.ValidationError."""
-    payload = catalog.get(stored.name).model.model_validate_json(stored.payload)
-    return new_message(stored.name, payload, stored.id, stored.version, stored.correlation_id,
-                       stored.causation_id, attempt, stored.emitted_at, stored.producer)
+    into the catalog's model, through the upcasters when it was stored under an older version
+    (the Message then says the catalog's version). KeyError (not in the catalog), UpcastError
+    or pydantic.ValidationError."""
+    spec = upcasters.catalog.get(stored.name)
+    payload = upcasters.load(spec, stored.version, stored.payload)
+    return new_message(stored.name, payload, stored.id, max(stored.version, spec.version),
+                       stored.correlation_id, stored.causation_id, attempt, stored.emitted_at,
+                       stored.producer)
 
 
-def load_or_bury(store: Store, catalog: CatalogSpec, stored: StoredMessage, subscriber: str,
+def load_or_bury(store: Store, upcasters: Upcasters, stored: StoredMessage, subscriber: str,
                  attempt: int, what: str) -> Message[Any] | None:
     """`from_stored`, or None after recording `subscriber`'s delivery `dead` when the payload
     does not load (`what` says where it came from: "stored", "received")."""
     try:
-        return from_stored(catalog, stored, attempt)
-    except (KeyError, pydantic.ValidationError) as exc:
+        return from_stored(upcasters, stored, attempt)
+    except (KeyError, UpcastError, pydantic.ValidationError) as exc:
         store.record(Outcome(stored.id, subscriber, "dead", datetime.now(UTC),
                              error=f"cannot load the {what} message: {exc}"))
         return None

@@ -22,6 +22,8 @@ class MessageSpec:
     `distributed` is true when the message crosses process boundaries (declared
     `distributed: true`, or produced or consumed by a context with a `transport`): on a bus with
     a transport it is relayed to the broker, and its subscribers may consume it from there.
+    `previous` holds the payload models of older versions the catalog keeps (version -> model):
+    an upcaster from such a version receives an instance of it.
     """
 
     name: str
@@ -37,6 +39,7 @@ class MessageSpec:
     deprecated: bool = False
     description: str = ""
     distributed: bool = False
+    previous: Mapping[int, type[BaseModel]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from uuid import UUID
 
 import anyio
@@ -18,6 +18,7 @@ from tidings.runtime._event import Message
 from tidings.runtime._records import build_message, to_stored
 from tidings.runtime._retry import RetryPolicy
 from tidings.runtime._spec import CatalogSpec, MessageSpec
+from tidings.runtime._upcast import Upcasters
 from tidings.runtime.bus._lifecycle import Lifecycle, until_signal
 from tidings.runtime.bus._runner import MessageListener, Runner
 from tidings.runtime.bus._settled import settled
@@ -36,6 +37,8 @@ from tidings.runtime.emitter import (
 from tidings.runtime.stores._base import Delivery, Store
 from tidings.runtime.stores._storable import check_storable
 from tidings.runtime.transports._base import Transport
+
+_F = TypeVar("_F", bound=Callable[[Any], Any])
 
 
 class EmitError(ExceptionGroup[Exception]):
@@ -97,13 +100,14 @@ class EventBus(Emittery):
         """Where retry times, due deliveries and leases read the time (the real clock unless a
         test passes one it controls)."""
         self._lifecycle = Lifecycle(lease, clock)
+        self._upcasters = Upcasters(catalog)
         self._subscribers = Subscribers(catalog, store, self._lifecycle, transport is not None)
         self.subscribers: dict[str, Subscriber] = self._subscribers.by_name
         """Every named subscriber (the outbox relay's too), by name."""
         self._worker = None if store is None else Worker(
             store, catalog, self.dispatcher, self._lifecycle, self._subscribers, transport,
             poll_interval=poll_interval, shutdown_timeout=shutdown_timeout, claim_batch=claim_batch,
-            max_in_flight=max_in_flight)
+            max_in_flight=max_in_flight, upcasters=self._upcasters)
         self._consumers = None if self._worker is None else self._worker.consumers
         self._relay = None if self._worker is None else self._worker.relay
         self._relay_names = frozenset() if self._worker is None else self._worker.relay_names
@@ -200,6 +204,23 @@ class EventBus(Emittery):
         with anyio.CancelScope(shield=True):
                 await self.store.append(to_stored(message), names, self._lifecycle.owner,
                                     message.emitted_at + self._lifecycle.lease_delta)
+
+    # -- versions ------------------------------------------------------------------------------
+
+    def upcaster(self, name: str, /, from_version: int) -> Callable[[_F], _F]:
+        """Decorate the function that turns a payload of `name`'s version `from_version` into
+        one of the next version (a dict, or a model instance). It gets the catalog's kept model
+        of that version when the catalog has one (`models.v1.OrderPlaced`), else the stored
+        JSON object as a dict.
+
+        Stored messages keep the version and payload they were written with; whenever one
+        older than the catalog's version is read (replay, crash recovery, retries, a message
+        received from the broker), the upcasters from its version on run in turn (v1 -> v2 ->
+        v3) before the payload is validated. A stored version with no upcaster on its way up
+        goes `dead`, saying which one to add. KeyError for a name the catalog lacks; ValueError
+        for a `from_version` not older than the catalog's version or registered twice.
+        """
+        return self._upcasters.decorator(name, from_version)
 
     # -- subscribing ---------------------------------------------------------------------------
 

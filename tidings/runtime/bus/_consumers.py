@@ -13,7 +13,7 @@ import anyio
 
 from tidings.runtime._event import Message
 from tidings.runtime._records import load_or_bury, log_fields
-from tidings.runtime._spec import CatalogSpec
+from tidings.runtime._upcast import Upcasters
 from tidings.runtime.bus._lifecycle import Lifecycle
 from tidings.runtime.bus._runner import BROKER_LEASE, Runner
 from tidings.runtime.emitter import Dispatcher, call, current_event, resume, start
@@ -31,11 +31,11 @@ class Consumers:
     `dispatcher`'s outstanding work, so draining and shutdown wait for them.
     """
 
-    def __init__(self, transport: Transport, store: Store, catalog: CatalogSpec, dispatcher: Dispatcher,
+    def __init__(self, transport: Transport, store: Store, upcasters: Upcasters, dispatcher: Dispatcher,
                  lifecycle: Lifecycle, runners: Mapping[str, Runner], max_in_flight: int) -> None:
         self.transport = transport
         self.store = store
-        self.catalog = catalog
+        self.upcasters = upcasters
         self.dispatcher = dispatcher
         self.lifecycle = lifecycle
         self.runners = runners
@@ -148,7 +148,7 @@ class Consumers:
             store.record(Outcome(message.id, runner.name, "running", datetime.now(UTC), owner=self.owner,
                                  lease_until=BROKER_LEASE,
                                  attempts_delta=incoming.attempt - (existing.attempts if existing else 1)))
-        delivered = load_or_bury(store, self.catalog, message, runner.name, incoming.attempt, "received")
+        delivered = load_or_bury(store, self.upcasters, message, runner.name, incoming.attempt, "received")
         if delivered is None:
             await store.flush()
             await incoming.ack()

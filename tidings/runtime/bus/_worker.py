@@ -21,6 +21,7 @@ from anyio.abc import TaskGroup
 from tidings.runtime._event import Message
 from tidings.runtime._records import load_or_bury
 from tidings.runtime._spec import CatalogSpec
+from tidings.runtime._upcast import Upcasters
 from tidings.runtime.bus._consumers import Consumers
 from tidings.runtime.bus._lifecycle import Lifecycle
 from tidings.runtime.bus._relay import relay_subscription
@@ -44,9 +45,11 @@ class Worker:
 
     def __init__(self, store: Store, catalog: CatalogSpec, dispatcher: Dispatcher, lifecycle: Lifecycle,
                  subscribers: Subscribers, transport: Transport | None, *, poll_interval: float,
-                 shutdown_timeout: float, claim_batch: int, max_in_flight: int) -> None:
+                 shutdown_timeout: float, claim_batch: int, max_in_flight: int,
+                 upcasters: Upcasters) -> None:
         self.store = store
         self.catalog = catalog
+        self.upcasters = upcasters
         self.dispatcher = dispatcher
         self.lifecycle = lifecycle
         self.runners = subscribers.runners
@@ -58,8 +61,8 @@ class Worker:
         self.relay_names: frozenset[str] = frozenset()
         """The names the relay publishes (the catalog's distributed ones)."""
         if transport is not None:
-            self.consumers = Consumers(transport, store, catalog, dispatcher, lifecycle, self.runners,
-                                       max_in_flight)
+            self.consumers = Consumers(transport, store, upcasters, dispatcher, lifecycle,
+                                       self.runners, max_in_flight)
             self.relay, self.relay_names = relay_subscription(transport, catalog, subscribers)
         self.poll_interval = poll_interval
         self.shutdown_timeout = shutdown_timeout
@@ -236,7 +239,7 @@ class Worker:
             self.store.record(Outcome(stored.id, claim.subscriber, "pending", datetime.now(UTC),
                                       attempts_delta=-1))
             return
-        message = load_or_bury(self.store, self.catalog, stored, claim.subscriber, claim.attempt, "stored")
+        message = load_or_bury(self.store, self.upcasters, stored, claim.subscriber, claim.attempt, "stored")
         if message is None:
             return
         mode: Mode = "serial" if runner.mode == "serial" else "async"
