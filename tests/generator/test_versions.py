@@ -120,7 +120,8 @@ def test_old_versions_are_importable_and_typed_for_upcasters(run_cli: RunCli,
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir",
          str(ROOT / ".mypy_cache"), "shop", "use.py", "wrong.py"],
-        cwd=out, capture_output=True, text=True, check=False)
+        cwd=out, capture_output=True, text=True, check=False,
+        env={**os.environ, "MYPYPATH": str(ROOT)})
     lines = result.stdout.splitlines()
     errors = [line for line in lines if ": error:" in line]
     assert [line for line in errors if not line.startswith("wrong.py")] == [], result.stdout
@@ -210,5 +211,6 @@ def test_a_single_upcaster_step_is_typed_without_overloads(run_cli: RunCli,
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", "--cache-dir",
          str(ROOT / ".mypy_cache"), "shop", "use.py"],
-        cwd=out, capture_output=True, text=True, check=False)
+        cwd=out, capture_output=True, text=True, check=False,
+        env={**os.environ, "MYPYPATH": str(ROOT)})
     assert result.returncode == 0, result.stdout
