@@ -114,6 +114,8 @@ async def test_db_upgrade_migrates_a_filled_v1_log(v1_log: tuple[str, Callable[[
     refused = tidings("log", "--db", url)
     assert refused.returncode == 2 and "tidings db upgrade" in refused.stderr, refused.stderr
     assert "schema version 1, older than 2" in refused.stderr
+    not_counted = tidings("db", "stats", "--db", url)
+    assert not_counted.returncode == 2 and "tidings db upgrade" in not_counted.stderr
 
     upgraded = tidings("db", "upgrade", "--db", url)
     assert upgraded.returncode == 0 and upgraded.stdout.rstrip().endswith("schema version 2"), upgraded
@@ -129,6 +131,12 @@ async def test_db_upgrade_migrates_a_filled_v1_log(v1_log: tuple[str, Callable[[
     assert sorted((e["id"], e["payload"], [d["status"] for d in e["deliveries"]])
                   for e in json.loads(shown.stdout)) == [(str(DONE), {"shipmentId": 1}, ["succeeded"]),
                                                    (str(FAILED), {"shipmentId": 2}, ["failed"])]
+
+    counted = tidings("db", "stats", "--db", url, "--format", "json")
+    assert counted.returncode == 0, counted.stderr
+    stats = json.loads(counted.stdout)
+    assert (stats["messages"], stats["deliveries"]["succeeded"], stats["deliveries"]["failed"]) == (2, 1, 1)
+    assert stats["oldest_pending"] == "2026-11-30T09:00:00+00:00"
 
     # The v1 message that failed runs again on a bus of this version, from the migrated log.
     seen: list[Message[Any]] = []
