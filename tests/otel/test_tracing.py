@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pydantic
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
@@ -228,3 +229,33 @@ async def test_metrics_after_a_known_run(telemetry: Telemetry, tmp_path: Path, k
     assert telemetry.total("tidings.delivery.attempts", **{outcome: "dead"}) == 1
     assert telemetry.total("tidings.delivery.lag") == 4  # one per final outcome
     assert telemetry.total("tidings.delivery.lag", **{"tidings.subscriber": "stock.reserve"}) == 1
+
+
+async def test_outbox_backlog_while_the_broker_is_away(telemetry: Telemetry, tmp_path: Path) -> None:
+    import tidings.otel
+    from tests.transports.aws import free_port
+    from tidings.runtime.transports import NatsTransport
+
+    catalog = CatalogSpec("depot", {
+        "parcelShipped": MessageSpec("parcelShipped", "event", Order, retry=FAST, distributed=True)})
+    nobody = NatsTransport(f"nats://127.0.0.1:{free_port()}", connect_options={"connect_timeout": 0.2})
+    bus = EventBus(catalog, store=SQLiteStore(tmp_path / "events.db"), transport=nobody,
+                   poll_interval=0.02, shutdown_timeout=0.5)
+    async with bus:
+        shipped = [await bus.publish("parcelShipped", {"order_id": f"o-{i}"}) for i in range(3)]
+        with anyio.fail_after(30):  # until the relay failed once and tries again
+            while (await bus.store.deliveries(  # type: ignore[union-attr]
+                    [(shipped[0].id, "tidings.relay:nats")]))[0].attempts < 2:
+                await anyio.sleep(0.02)
+        await tidings.otel.refresh_gauges()
+        backlog = telemetry.metric("tidings.outbox.backlog")
+        [(_, age)] = telemetry.metric("tidings.deliveries.oldest_pending_age")
+    assert backlog == [({"tidings.catalog": "depot", "tidings.relay": "tidings.relay:nats"}, 3)]
+    assert age >= 0
+    [send] = [s for s in telemetry.spans("send parcelShipped")
+              if (s.attributes or {})["messaging.system"] == "tidings" and
+              (s.attributes or {})["messaging.message.id"] == str(shipped[0].id)]
+    relayed = [s for s in telemetry.spans("send parcelShipped")
+               if (s.attributes or {})["messaging.system"] == "nats" and parent_id(s) == span_id(send)]
+    assert relayed and all(s.kind is SpanKind.PRODUCER for s in relayed)
+    assert relayed[0].events[-1].name == "tidings.retry"  # the relay tries again
