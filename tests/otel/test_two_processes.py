@@ -111,6 +111,9 @@ def test_one_trace_across_two_processes_and_a_replay_linked_to_it(
         for process in (core, metis):
             if process is not None:
                 process.kill()
+    for process in (core, metis):
+        assert process is not None
+        assert "Traceback" not in process.output() and "Failed to detach" not in process.output()
     core_spans, metis_spans = spans(tmp_path, "core"), spans(tmp_path, "metis")
     consumed, relayed = {"nats": ("nats", "nats"), "sns-sqs": ("aws_sqs", "aws.sns")}[kind]
 
