@@ -457,6 +457,7 @@ def _entry_json(entry: LogEntry) -> dict[str, Any]:
         "id": str(m.id), "name": m.name, "version": m.version, "payload": payload,
         "emitted_at": m.emitted_at.isoformat(), "correlation_id": str(m.correlation_id),
         "causation_id": None if m.causation_id is None else str(m.causation_id), "producer": m.producer,
+        "traceparent": m.traceparent,
         "deliveries": [
             {
                 "subscriber": d.subscriber, "status": d.status, "attempts": d.attempts,

@@ -8,10 +8,6 @@ core's original emit."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,46 +16,18 @@ from typing import Any
 import pytest
 
 from tests.conftest import require_service
+from tests.test_example_two_process import Service, log
 from tests.transports.aws import moto_endpoint
 from tests.transports.conftest import delete_stream
 
 __all__ = ["moto_endpoint"]  # the session fixture, for the tests here
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Process:
-    """One service of tests/otel/trace_app.py, its output in a file."""
-
-    def __init__(self, role: str, args: list[str], folder: Path) -> None:
-        self.out = folder / f"{role}.out"
-        self.file = self.out.open("w")
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.otel.trace_app", role, *args],
-                                        cwd=ROOT, env=env, stdout=self.file, stderr=subprocess.STDOUT)
-
-    def output(self) -> str:
-        return self.out.read_text()
-
-    def wait_for(self, text: str, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output():
-            assert self.process.poll() is None, f"exited {self.process.returncode}:\n{self.output()}"
-            assert time.monotonic() < deadline, f"no {text!r} after {timeout}s:\n{self.output()}"
-            time.sleep(0.1)
-
-    def finish(self, timeout: float = 150.0) -> None:
-        code = self.process.wait(timeout)
-        self.file.close()
-        assert code == 0 and "done" in self.output(), self.output()
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(30)
-        self.file.close()
-
 
 Span = dict[str, Any]
+
+
+def service(role: str, args: list[str], folder: Path) -> Service:
+    """One role of tests/otel/trace_app.py as a process of its own."""
+    return Service([role, *args], folder / f"{role}.out", module="tests.otel.trace_app")
 
 
 def spans(folder: Path, role: str) -> list[Span]:
@@ -100,19 +68,19 @@ def test_one_trace_across_two_processes_and_a_replay_linked_to_it(
     kind, args = broker
     common = [*args, "--dir", str(tmp_path)]
     core_backend, metis_backend = ("asyncio", "trio") if kind == "nats" else ("trio", "asyncio")
-    metis = Process("metis", [*common, "--backend", metis_backend], tmp_path)
-    core: Process | None = None
+    metis = service("metis", [*common, "--backend", metis_backend], tmp_path)
+    core: Service | None = None
     try:
         metis.wait_for("ready")
-        core = Process("core", [*common, "--backend", core_backend], tmp_path)
-        core.finish()
-        metis.finish()
+        core = service("core", [*common, "--backend", core_backend], tmp_path)
+        for process in (core, metis):
+            assert process.process.wait(150) == 0, process.output()
     finally:
         for process in (core, metis):
             if process is not None:
                 process.kill()
     for process in (core, metis):
-        assert process is not None
+        assert process is not None and "done" in process.output()
         assert "Traceback" not in process.output() and "Failed to detach" not in process.output()
     core_spans, metis_spans = spans(tmp_path, "core"), spans(tmp_path, "metis")
     consumed, relayed = {"nats": ("nats", "nats"), "sns-sqs": ("aws_sqs", "aws.sns")}[kind]
@@ -126,6 +94,13 @@ def test_one_trace_across_two_processes_and_a_replay_linked_to_it(
     assert relay["attributes"]["messaging.operation.type"] == "send"
     trace = trace_of(request)
     assert trace_of(emit) == trace_of(relay) == trace
+
+    # Both logs store the emit span's traceparent with the upload: core's as emitted, metis's as
+    # received in the broker's header / message attribute.
+    expected = f"00-{trace[2:]}-{id_of(emit)[2:]}-"
+    for db in ("core.db", "metis.db"):
+        [upload] = [e for e in log(tmp_path / db) if e["name"] == "documentUploaded"]
+        assert upload["traceparent"].startswith(expected), (db, upload, expected)
 
     # metis: its delivery of the upload is a child of core's emit span, in core's trace.
     first, replayed = named(metis_spans, "process documentUploaded")
