@@ -259,3 +259,27 @@ async def test_outbox_backlog_while_the_broker_is_away(telemetry: Telemetry, tmp
                if (s.attributes or {})["messaging.system"] == "nats" and parent_id(s) == span_id(send)]
     assert relayed and all(s.kind is SpanKind.PRODUCER for s in relayed)
     assert relayed[0].events[-1].name == "tidings.retry"  # the relay tries again
+
+
+async def test_an_attempt_cancelled_by_the_shutdown_is_abandoned(telemetry: Telemetry,
+                                                                 tmp_path: Path) -> None:
+    started = anyio.Event()
+
+    async def hang(message: Message[Any]) -> None:
+        started.set()
+        await anyio.sleep_forever()
+
+    store = SQLiteStore(tmp_path / "events.db")
+    bus = EventBus(CATALOG, store=store, poll_interval=0.02, shutdown_timeout=0.05)
+    bus.on("orderPlaced", hang, mode="async", name="stock.hang")
+    async with bus:
+        message = await bus.publish("orderPlaced", {"order_id": "o-5"})
+        await started.wait()
+    [attempt] = telemetry.spans("process orderPlaced")
+    assert [e.name for e in attempt.events] == ["tidings.abandoned"]
+    assert attempt.status.status_code is StatusCode.UNSET
+    assert telemetry.total("tidings.delivery.attempts", **{"tidings.delivery.outcome": "abandoned"}) == 1
+    assert telemetry.total("tidings.deliveries") == 0
+    async with SQLiteStore(tmp_path / "events.db") as again:
+        [row] = await again.deliveries([(message.id, "stock.hang")])
+    assert row.status == "pending"
