@@ -54,3 +54,4 @@ def test_db_stats_errors_are_one_line(project: Project) -> None:
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     url = project.tidings("db", "stats", "--db", "mysql://db/events")
     assert url.returncode == 2 and "unknown store URL" in url.stderr
+
