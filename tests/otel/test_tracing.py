@@ -283,3 +283,21 @@ async def test_an_attempt_cancelled_by_the_shutdown_is_abandoned(telemetry: Tele
     async with SQLiteStore(tmp_path / "events.db") as again:
         [row] = await again.deliveries([(message.id, "stock.hang")])
     assert row.status == "pending"
+
+
+def test_an_attempt_told_twice_keeps_its_first_outcome(telemetry: Telemetry) -> None:
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from tidings.runtime._telemetry import slot
+
+    assert slot.hooks is not None
+    message = Message("orderPlaced", Order(order_id="o-6"), id=uuid4(), emitted_at=datetime.now(UTC))
+    attempt = slot.hooks.attempt(message, "stock.reserve", None)
+    attempt.succeeded()
+    attempt.failed(ValueError("late"), None)
+    attempt.abandoned()
+    [span] = telemetry.spans("process orderPlaced")
+    assert span.status.status_code is StatusCode.UNSET and not span.events
+    assert telemetry.total("tidings.delivery.attempts") == 1
+    assert telemetry.total("tidings.deliveries", **{"tidings.delivery.outcome": "succeeded"}) == 1

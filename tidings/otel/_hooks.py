@@ -5,6 +5,7 @@ with each message, replays in a new trace linked to the original, and the bus's 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import Token
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -74,10 +75,13 @@ class _Attempt(Attempt):
         self.message = message
         self.key = key
         self.metric = metric
-        self.token = otel_context.attach(trace.set_span_in_context(span))
+        self.token: Token[Context] | None = otel_context.attach(trace.set_span_in_context(span))
 
     def _end(self, outcome: str, final: bool) -> None:
+        if self.token is None:  # told twice: the first outcome stands
+            return
         otel_context.detach(self.token)
+        self.token = None
         self.span.end()
         hooks = self.hooks
         attributes = {**self.metric, OUTCOME: outcome}
@@ -92,6 +96,8 @@ class _Attempt(Attempt):
         self._end("succeeded", True)
 
     def failed(self, error: BaseException, retry_at: datetime | None) -> None:
+        if self.token is None:
+            return
         span = self.span
         span.record_exception(error)
         span.set_attribute(ERROR_TYPE, type(error).__qualname__)
@@ -105,6 +111,8 @@ class _Attempt(Attempt):
         self._end("retry", False)
 
     def abandoned(self) -> None:
+        if self.token is None:
+            return
         self.span.add_event("tidings.abandoned")
         self._end("abandoned", False)
 
