@@ -10,6 +10,11 @@ For SQLite (a WAL file, synchronous=NORMAL) and PostgreSQL (127.0.0.1:5432, db t
 - p50/p99 latency of one publisher's durable `await emit` (the message is committed when it returns).
 
     .venv/bin/python benchmarks/event_log.py [--messages 20000] [--latency 2000] [--dsn DSN] [--no-pg]
+                                             [--otel]
+
+With --otel, every bus is traced and measured (`tidings.otel.instrument()` with the
+OpenTelemetry SDK's providers: spans recorded but not exported, metrics into an in-memory
+reader), which shows what tracing costs; without it, telemetry is off.
 """
 
 from __future__ import annotations
@@ -160,7 +165,17 @@ def main() -> None:
     parser.add_argument("--latency", type=int, default=2_000)
     parser.add_argument("--dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--otel", action="store_true", help="trace and measure every bus")
     args = parser.parse_args()
+    if args.otel:
+        from opentelemetry.sdk.metrics import MeterProvider
+        from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+        from opentelemetry.sdk.trace import TracerProvider
+
+        import tidings.otel
+
+        tidings.otel.instrument(tracer_provider=TracerProvider(),
+                                meter_provider=MeterProvider(metric_readers=[InMemoryMetricReader()]))
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         floor = sqlite_floor(folder / "floor.db", args.messages)

@@ -40,14 +40,14 @@ def namespace() -> Iterator[str]:
 
 
 class Service:
-    """One service process, its output going to a file (read while it runs)."""
+    """One service process (`python -m module ARGS`), its output going to a file (read while it runs)."""
 
-    def __init__(self, args: list[str], out: Path) -> None:
+    def __init__(self, args: list[str], out: Path, module: str = "examples.freight.services") -> None:
         self.out = out
         self.file = out.open("w")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "examples.freight.services", *args],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT, env=env, stdout=self.file, stderr=subprocess.STDOUT, text=True,
         )
 

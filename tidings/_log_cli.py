@@ -1,4 +1,4 @@
-"""`tidings emit | log | replay | db upgrade`: the command runner and the event log from a shell.
+"""`tidings emit | log | replay | db upgrade | db stats`: the command runner and the event log from a shell.
 
 Settings: `--app module:attribute` (an `EventBus` with a store, or a function returning one) and
 `--db URL` (`sqlite:///file.db`, a file path, or `postgresql://...?schema=NAME`) come from the
@@ -30,7 +30,15 @@ from tidings._errors import UserError
 from tidings._settings import Project, did_you_mean, load_project
 from tidings._summary import error_summary, validation_summary
 from tidings.runtime import EmitError, EventBus, MessageSpec, UnknownSubscriberError
-from tidings.runtime.stores import STATUSES, Delivery, LogEntry, Store, StoreError, open_store
+from tidings.runtime.stores import (
+    STATUSES,
+    Delivery,
+    LogEntry,
+    Store,
+    StoreError,
+    StoreStats,
+    open_store,
+)
 
 T = TypeVar("T")
 
@@ -449,6 +457,7 @@ def _entry_json(entry: LogEntry) -> dict[str, Any]:
         "id": str(m.id), "name": m.name, "version": m.version, "payload": payload,
         "emitted_at": m.emitted_at.isoformat(), "correlation_id": str(m.correlation_id),
         "causation_id": None if m.causation_id is None else str(m.causation_id), "producer": m.producer,
+        "traceparent": m.traceparent,
         "deliveries": [
             {
                 "subscriber": d.subscriber, "status": d.status, "attempts": d.attempts,
@@ -551,6 +560,53 @@ def db_upgrade_command(db: str | None, app: str | None) -> None:
             return await store.upgrade()
 
     click.echo(f"{store}: schema version {_run(run, where)}")
+
+
+@db_group.command("stats")
+@_DB
+@_APP
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def db_stats_command(db: str | None, app: str | None, fmt: str) -> None:
+    """Count what the event log holds: messages, deliveries by status, each outbox relay's
+    backlog (messages not handed to the broker yet) and the age of the oldest open delivery,
+    as the metrics of `tidings.otel` report them. Only reads, as `tidings log` does."""
+    store, where = _store(db, app, read_only=True)
+
+    async def run() -> StoreStats:
+        async with store:
+            return await store.stats()
+
+    stats = _run(run, where)
+    age = None if stats.oldest_pending is None else max(
+        0.0, (datetime.now(UTC) - stats.oldest_pending).total_seconds())
+    if fmt == "json":
+        click.echo(json.dumps({
+            "store": str(store), "messages": stats.messages, "deliveries": stats.deliveries,
+            "outbox": stats.outbox,
+            "oldest_pending": None if stats.oldest_pending is None else stats.oldest_pending.isoformat(),
+            "oldest_pending_age_seconds": None if age is None else round(age, 3),
+        }, indent=2))
+        return
+    click.echo(str(store))
+    click.echo(f"{'messages':<34}{stats.messages:>10}")
+    click.echo(f"{'deliveries':<34}{sum(stats.deliveries.values()):>10}")
+    for status, count in stats.deliveries.items():
+        click.echo(f"  {status:<32}{count:>10}")
+    click.echo("outbox backlog" + ("" if stats.outbox else f"{'0':>30}"))
+    for relay, count in stats.outbox.items():
+        click.echo(f"  {relay:<32}{count:>10}")
+    if stats.oldest_pending is None or age is None:
+        click.echo(f"{'oldest open delivery':<34}{'-':>10}")
+    else:
+        click.echo(f"{'oldest open delivery':<34}{_duration(age):>10}  (emitted"
+                   f" {stats.oldest_pending:%Y-%m-%d %H:%M:%S} UTC)")
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f}{unit}"
+    return f"{seconds:.1f}s"
 
 
 COMMANDS: Sequence[click.Command] = (emit_command, log_command, replay_command, db_group)

@@ -125,12 +125,12 @@ def test_settings_come_from_pyproject_then_the_environment(app: dict[str, str], 
 def test_db_upgrade_creates_the_documented_tables(app: dict[str, str], tmp_path: Path) -> None:
     db = tmp_path / "fresh.db"
     result = tidings(app, "db", "upgrade", "--db", f"sqlite:///{db}")
-    assert result.returncode == 0 and "schema version 1" in result.stdout
+    assert result.returncode == 0 and "schema version 2" in result.stdout
     with sqlite3.connect(db) as conn:
         columns = {table: [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
                    for table in ("messages", "deliveries", "tidings_schema")}
     assert columns["messages"] == ["id", "name", "version", "payload", "emitted_at", "correlation_id",
-                                   "causation_id", "producer"]
+                                   "causation_id", "producer", "traceparent"]
     assert columns["deliveries"] == ["id", "message_id", "subscriber", "status", "attempts", "last_error",
                                      "next_attempt_at", "owner", "lease_until", "updated_at"]
     assert tidings(app, "db", "upgrade", "--db", str(db)).returncode == 0

@@ -33,7 +33,8 @@ class Message(Event[T]):
     `id` is unique per message and stable across retries and replays, so a handler can be
     idempotent; `attempt` is 1 on the first delivery; `correlation_id` is shared by every
     message caused (transitively) by the same first message; `causation_id` is the id of the
-    message whose handler emitted this one, or None.
+    message whose handler emitted this one, or None; `traceparent` is the W3C trace context
+    of the span that emitted it when tracing is on (`tidings.otel`), else None.
     """
 
     id: UUID = field(kw_only=True)
@@ -43,6 +44,7 @@ class Message(Event[T]):
     attempt: int = field(default=1, kw_only=True)
     emitted_at: datetime | None = field(default=None, kw_only=True)
     producer: str | None = field(default=None, kw_only=True)
+    traceparent: str | None = field(default=None, kw_only=True)
 
 
 AnyEvent = Event[Any]

@@ -19,7 +19,7 @@ from tidings.runtime.emitter import current_event
 from tidings.runtime.stores._base import Outcome, Store, StoredMessage
 
 _MESSAGE_FIELDS = ("name", "data", "id", "version", "correlation_id", "causation_id", "attempt",
-                   "emitted_at", "producer")
+                   "emitted_at", "producer", "traceparent")
 _new = object.__new__
 
 
@@ -29,18 +29,20 @@ def _message_factory() -> Callable[..., Message[Any]]:
     # fields ever differ from these.
     if tuple(f.name for f in fields(Message)) != _MESSAGE_FIELDS:
         return lambda name, data, id, version, correlation_id, causation_id, attempt, emitted_at, \
-            producer: Message(name, data, id=id, version=version, correlation_id=correlation_id,
-                              causation_id=causation_id, attempt=attempt, emitted_at=emitted_at,
-                              producer=producer)
+            producer, traceparent: Message(name, data, id=id, version=version,
+                                           correlation_id=correlation_id, causation_id=causation_id,
+                                           attempt=attempt, emitted_at=emitted_at, producer=producer,
+                                           traceparent=traceparent)
     slot = {n: getattr(c, n) for c in reversed(Message.__mro__) for n in getattr(c, "__slots__", ())
             if n in _MESSAGE_FIELDS}
-    set_name, set_data, set_id, set_version, set_corr, set_cause, set_attempt, set_at, set_prod = (
+    set_name, set_data, set_id, set_version, set_corr, set_cause, set_attempt, set_at, set_prod, \
+        set_trace = (
         slot[n].__set__ for n in _MESSAGE_FIELDS
     )
 
     def new(name: str, data: Any, id: UUID, version: int, correlation_id: UUID,
             causation_id: UUID | None, attempt: int, emitted_at: datetime,
-            producer: str | None) -> Message[Any]:
+            producer: str | None, traceparent: str | None) -> Message[Any]:
         message: Message[Any] = _new(Message)
         set_name(message, name)
         set_data(message, data)
@@ -51,20 +53,23 @@ def _message_factory() -> Callable[..., Message[Any]]:
         set_attempt(message, attempt)
         set_at(message, emitted_at)
         set_prod(message, producer)
+        set_trace(message, traceparent)
         return message
 
     return new
 
 
-new_message: Callable[[str, Any, UUID, int, UUID, UUID | None, int, datetime, str | None],
-                      Message[Any]] = _message_factory()
+new_message: Callable[[str, Any, UUID, int, UUID, UUID | None, int, datetime, str | None,
+                       str | None], Message[Any]] = _message_factory()
 """`Message(name, data, id, version, correlation_id, causation_id, attempt, emitted_at,
-producer)`, positionally and fast (nothing is checked: the caller built valid values)."""
+producer, traceparent)`, positionally and fast (nothing is checked: the caller built valid values)."""
 
 
-def build_message(spec: MessageSpec, data: object, producer: str | None) -> Message[Any]:
+def build_message(spec: MessageSpec, data: object, producer: str | None,
+                  traceparent: str | None = None) -> Message[Any]:
     """A new Message of `spec` with `data` validated (a model instance is taken as is); emitted
-    inside a handler, it shares the handled message's correlation id and names it as cause."""
+    inside a handler, it shares the handled message's correlation id and names it as cause.
+    `traceparent` is the trace context of the span emitting it (tracing on), else None."""
     payload = data if type(data) is spec.model else spec.model.model_validate(data)
     cause = current_event.get()
     if isinstance(cause, Message):
@@ -73,7 +78,7 @@ def build_message(spec: MessageSpec, data: object, producer: str | None) -> Mess
         correlation, causation = None, None
     message_id = uuid7()
     return new_message(spec.name, payload, message_id, spec.version, correlation or message_id,
-                       causation, 1, datetime.now(UTC), producer)
+                       causation, 1, datetime.now(UTC), producer, traceparent)
 
 
 def to_stored(message: Message[Any]) -> StoredMessage:
@@ -83,6 +88,7 @@ def to_stored(message: Message[Any]) -> StoredMessage:
         message.id, message.name, message.version,
         message.data.model_dump_json(by_alias=True, exclude_unset=True),
         message.emitted_at, message.correlation_id, message.causation_id, message.producer,
+        message.traceparent,
     )
 
 
@@ -95,7 +101,7 @@ def from_stored(upcasters: Upcasters, stored: StoredMessage, attempt: int) -> Me
     payload = upcasters.load(spec, stored.version, stored.payload)
     return new_message(stored.name, payload, stored.id, max(stored.version, spec.version),
                        stored.correlation_id, stored.causation_id, attempt, stored.emitted_at,
-                       stored.producer)
+                       stored.producer, stored.traceparent)
 
 
 def load_or_bury(store: Store, upcasters: Upcasters, stored: StoredMessage, subscriber: str,

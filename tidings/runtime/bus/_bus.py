@@ -18,6 +18,7 @@ from tidings.runtime._event import Message
 from tidings.runtime._records import build_message, to_stored
 from tidings.runtime._retry import RetryPolicy
 from tidings.runtime._spec import CatalogSpec, MessageSpec
+from tidings.runtime._telemetry import slot
 from tidings.runtime._upcast import Upcasters
 from tidings.runtime.bus._lifecycle import Lifecycle, until_signal
 from tidings.runtime.bus._runner import MessageListener, Runner
@@ -152,7 +153,14 @@ class EventBus(Emittery):
         self, name: str, data: object = None, /, *, producer: str | None = None
     ) -> Message[Any]:
         """`emit`, returning the delivered `Message` (its id identifies it in the log)."""
-        message, subs = self._accept(name, data, producer, "emit")
+        hooks = slot.hooks
+        if hooks is not None:
+            return await hooks.publish(name, partial(self._publish, name, data, producer))
+        return await self._publish(name, data, producer, None)
+
+    async def _publish(self, name: str, data: object, producer: str | None, traceparent: str | None
+                       ) -> Message[Any]:
+        message, subs = self._accept(name, data, producer, "emit", traceparent)
         if self.store is not None:
             await self._append(message, subs)
         if subs:
@@ -170,7 +178,15 @@ class EventBus(Emittery):
 
     async def emit_serial(self, name: str, data: Any = None, /, *, producer: str | None = None) -> None:
         """Validate, (store,) then run the listeners one after another (the first error propagates)."""
-        message, subs = self._accept(name, data, producer, "emit_serial")
+        hooks = slot.hooks
+        if hooks is not None:
+            await hooks.publish(name, partial(self._emit_serial, name, data, producer))
+        else:
+            await self._emit_serial(name, data, producer, None)
+
+    async def _emit_serial(self, name: str, data: object, producer: str | None,
+                           traceparent: str | None) -> Message[Any]:
+        message, subs = self._accept(name, data, producer, "emit_serial", traceparent)
         if self.store is not None:
             await self._append(message, subs)
         token = current_event.set(message)
@@ -178,13 +194,14 @@ class EventBus(Emittery):
             await self.dispatcher.run_serially(subs, message)
         finally:
             current_event.reset(token)
+        return message
 
-    def _accept(self, name: str, data: object, producer: str | None, kind: str
-                ) -> tuple[Message[Any], tuple[Subscription, ...]]:
+    def _accept(self, name: str, data: object, producer: str | None, kind: str,
+                traceparent: str | None = None) -> tuple[Message[Any], tuple[Subscription, ...]]:
         # The message, validated, and its deliveries (the relay's too).
         if self.store is not None:
             self._lifecycle.check_emit(name, self.started, isinstance(current_event.get(), Message))
-        message = self.message(name, data, producer=producer)
+        message = build_message(self._spec(name), data, producer, traceparent)
         if self.store is not None:
             check_storable(message.data)  # what the log could not give back is refused here
         subs = self.dispatcher.prepare(message, kind)
@@ -303,6 +320,10 @@ class EventBus(Emittery):
             await super().__aexit__(None, None, None)
             raise
         await self._worker.start()
+        if (hooks := slot.hooks) is not None:
+            relay = None if self._relay is None else self._relay.listener
+            hooks.watch(self.store, self.catalog.name,
+                        [relay.name] if isinstance(relay, Runner) else [], self._lifecycle)
         return self
 
     async def __aexit__(
@@ -368,7 +389,10 @@ class EventBus(Emittery):
         missing = sorted({sub for _, sub in matching if sub not in known})
         if missing:
             raise UnknownSubscriberError(missing, known)
-        return await worker.store.reset(**match, subscribers=known)
+        keys = await worker.store.reset(**match, subscribers=known)
+        if (hooks := slot.hooks) is not None:
+            hooks.replaying(keys)
+        return keys
 
     async def settled(
         self, keys: Sequence[tuple[UUID, str]] | UUID, *, timeout: float | None = None,

@@ -13,6 +13,7 @@ import anyio
 
 from tidings.runtime._event import Message
 from tidings.runtime._records import load_or_bury, log_fields
+from tidings.runtime._telemetry import slot
 from tidings.runtime._upcast import Upcasters
 from tidings.runtime.bus._lifecycle import Lifecycle
 from tidings.runtime.bus._runner import BROKER_LEASE, Runner
@@ -176,12 +177,16 @@ class Consumers:
         """Run the handler; record the outcome; ack, nak with the backoff delay, or (dead) ack."""
         store = self.store
         self.handling.add(incoming)
+        hooks = slot.hooks
+        span = None if hooks is None else hooks.attempt(message, runner.name, self.transport.kind)
         try:
             try:
                 if (pending := call(runner.listener, message)) is not None:
                     await pending
             except Exception as exc:
                 retry_at = runner.failed(message, exc, False, broker=self.owner)
+                if span is not None:
+                    span.failed(exc, retry_at)
                 # Committed before the broker hears of it: dead in the log before the broker
                 # forgets it; a retry may run in another process sharing this log, and its
                 # outcome must not be overwritten by this one.
@@ -192,10 +197,14 @@ class Consumers:
                     delay = max(0.0, (retry_at - self.lifecycle.now()).total_seconds())
                     await self._settle(incoming.retry(delay), message, runner)
             except BaseException:
+                if span is not None:
+                    span.abandoned()
                 with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):
                     await self._settle(incoming.retry(0.0), message, runner)  # someone else's turn
                 raise
             else:
+                if span is not None:
+                    span.succeeded()
                 store.record(Outcome(message.id, runner.name, "succeeded", datetime.now(UTC)))
                 await store.flush()  # in the log before the ack: a redelivery finds it done
                 await self._settle(incoming.ack(), message, runner)

@@ -10,6 +10,7 @@ from tidings.runtime._retry import RetryPolicy
 from tidings.runtime._spec import CatalogSpec
 from tidings.runtime.bus._subscribers import Subscriber, Subscribers
 from tidings.runtime.emitter import Subscription
+from tidings.runtime.stores._base import RELAY_PREFIX
 from tidings.runtime.transports._base import Transport
 
 RELAY_RETRY = RetryPolicy(max_attempts=2**31 - 1, initial_delay=0.2, max_delay=5.0, jitter=True)
@@ -42,7 +43,7 @@ def relay_subscription(transport: Transport, catalog: CatalogSpec, subscribers: 
     distributed = tuple(n for n, spec in catalog.messages.items() if spec.distributed)
     if not distributed:
         return None, frozenset()
-    relay = Subscriber(f"tidings.relay:{transport.kind}", distributed, Relay(transport), "async",
+    relay = Subscriber(f"{RELAY_PREFIX}{transport.kind}", distributed, Relay(transport), "async",
                        RELAY_RETRY)
     runner = subscribers.runner(relay, quiet=True)
     subscribers.register(relay)

@@ -16,6 +16,7 @@ from tidings.runtime._event import Message
 from tidings.runtime._records import log_fields
 from tidings.runtime._retry import RetryPolicy, decide
 from tidings.runtime._spec import CatalogSpec
+from tidings.runtime._telemetry import slot
 from tidings.runtime.bus._lifecycle import Lifecycle
 from tidings.runtime.emitter import Mode, call
 from tidings.runtime.stores._base import Outcome, Store
@@ -89,6 +90,7 @@ class Runner:
             store.record(Outcome(message.id, self.name, "pending", datetime.now(UTC), attempts_delta=-1))
             return
         while True:
+            span = None if (hooks := slot.hooks) is None else hooks.attempt(message, self.name, None)
             try:
                 try:
                     if (pending := call(self.listener, message)) is not None:
@@ -98,7 +100,9 @@ class Runner:
                     # goes dead at max_attempts across restarts.
                     failure = _as_failure(stop)
                     assert failure is not None
-                    self.failed(message, failure, False)
+                    retry_at = self.failed(message, failure, False)
+                    if span is not None:
+                        span.failed(failure, retry_at)
                     with anyio.CancelScope(shield=True), anyio.move_on_after(lifecycle.lease):
                         await store.flush()
                     raise
@@ -112,6 +116,8 @@ class Runner:
             except Exception as exc:
                 hold = self.mode == "serial" and not raise_errors
                 retry_at = self.failed(message, exc, hold)
+                if span is not None:
+                    span.failed(exc, retry_at)
                 if retry_at is not None and hold:
                     # Serial order: this subscriber takes nothing else until this one is done.
                     if await lifecycle.pause_until(retry_at):
@@ -132,8 +138,12 @@ class Runner:
             except BaseException:
                 # Our own cancellation (the shutdown timed out, or the caller gave up): run it
                 # again later.
+                if span is not None:
+                    span.abandoned()
                 store.record(Outcome(message.id, self.name, "pending", datetime.now(UTC)))
                 raise
+            if span is not None:
+                span.succeeded()
             store.record(Outcome(message.id, self.name, "succeeded", datetime.now(UTC)))
             return
 

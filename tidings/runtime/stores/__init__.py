@@ -7,6 +7,8 @@ behavioural test suite runs on each.
 from __future__ import annotations
 
 from tidings.runtime.stores._base import (
+    OPEN,
+    RELAY_PREFIX,
     SCHEMA_VERSION,
     STATUSES,
     Claim,
@@ -17,6 +19,7 @@ from tidings.runtime.stores._base import (
     Store,
     StoredMessage,
     StoreError,
+    StoreStats,
 )
 from tidings.runtime.stores._memory import MemoryStore
 from tidings.runtime.stores._postgres import PostgresStore
@@ -52,6 +55,8 @@ def open_store(url: str, *, read_only: bool = False) -> Store:
 
 __all__ = [
     "MAX_DEPTH",
+    "OPEN",
+    "RELAY_PREFIX",
     "SCHEMA_VERSION",
     "STATUSES",
     "Claim",
@@ -67,6 +72,7 @@ __all__ = [
     "Status",
     "Store",
     "StoreError",
+    "StoreStats",
     "StoredMessage",
     "UnstorableError",
     "check_storable",

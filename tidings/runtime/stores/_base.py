@@ -19,8 +19,9 @@ until its lease ends; `failed` runs again at `next_attempt_at`; `succeeded` and 
 (until replayed)."""
 
 STATUSES: tuple[Status, ...] = ("pending", "running", "succeeded", "failed", "dead")
-SCHEMA_VERSION = 1
-"""The schema version this code writes; `upgrade()` brings a database up to it."""
+SCHEMA_VERSION = 2
+"""The schema version this code writes; `upgrade()` brings a database up to it (2 added
+`messages.traceparent`)."""
 
 
 class StoreError(Exception):
@@ -34,7 +35,9 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
-    """A message as the log keeps it: `payload` is the JSON text of the validated model."""
+    """A message as the log keeps it: `payload` is the JSON text of the validated model;
+    `traceparent` is the W3C trace context of the span that emitted it (None when tracing was
+    off), which every delivery of it continues."""
 
     id: UUID
     name: str
@@ -44,10 +47,12 @@ class StoredMessage:
     correlation_id: UUID
     causation_id: UUID | None
     producer: str | None
+    traceparent: str | None
 
     def __init__(  # faster than the generated frozen __init__ (one per emit)
         self, id: UUID, name: str, version: int, payload: str, emitted_at: datetime,
         correlation_id: UUID, causation_id: UUID | None, producer: str | None,
+        traceparent: str | None = None,
     ) -> None:
         _m_id(self, id)
         _m_name(self, name)
@@ -57,6 +62,7 @@ class StoredMessage:
         _m_correlation_id(self, correlation_id)
         _m_causation_id(self, causation_id)
         _m_producer(self, producer)
+        _m_traceparent(self, traceparent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +127,7 @@ class Outcome:
 _m = {name: StoredMessage.__dict__[name].__set__ for name in StoredMessage.__slots__}
 _o = {name: Outcome.__dict__[name].__set__ for name in Outcome.__slots__}
 (_m_id, _m_name, _m_version, _m_payload, _m_emitted_at, _m_correlation_id, _m_causation_id,
- _m_producer) = (_m[f.name] for f in fields(StoredMessage))
+ _m_producer, _m_traceparent) = (_m[f.name] for f in fields(StoredMessage))
 (_o_message_id, _o_subscriber, _o_status, _o_at, _o_error, _o_next_attempt_at, _o_owner,
  _o_lease_until, _o_attempts_delta) = (_o[f.name] for f in fields(Outcome))
 
@@ -132,6 +138,28 @@ class LogEntry:
 
     message: StoredMessage
     deliveries: tuple[Delivery, ...]
+
+
+OPEN: tuple[Status, ...] = ("pending", "running", "failed")
+"""The statuses of a delivery that is not final yet."""
+RELAY_PREFIX = "tidings.relay:"
+"""The subscriber names of the outbox relays (`tidings.relay:<transport kind>`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """What an event log holds, counted: `Store.stats()`.
+
+    `deliveries` has a count for every status (`succeeded` only when totals were asked for;
+    the others are exact from the status index); `messages` is None without totals;
+    `outbox` is the number of open (pending, running or failed) deliveries per outbox relay
+    (`tidings.relay:<kind>`), relays with none left out; `oldest_pending` is the emit time
+    of the oldest message that has an open delivery, or None."""
+
+    messages: int | None
+    deliveries: dict[Status, int]
+    outbox: dict[str, int]
+    oldest_pending: datetime | None
 
 
 class Store(ABC):
@@ -256,6 +284,13 @@ class Store(ABC):
         """Up to `limit` distinct stored message ids (or, with `column="correlation_id"`,
         correlation ids) that end with the hex digits `suffix`, in order: what a short id as
         `tidings log` prints it stands for."""
+
+    @abstractmethod
+    async def stats(self, *, totals: bool = True) -> StoreStats:
+        """Count what the log holds (see `StoreStats`): the open and dead deliveries by status,
+        each relay's outbox backlog and the oldest open delivery's emit time, read from the
+        status index (cheap while few deliveries are open); with `totals`, also the messages
+        and the succeeded deliveries, which counts every row (seconds on a log of millions)."""
 
     def reader(self) -> Store:
         """A store on the same database that only reads (never creates, migrates or writes), as

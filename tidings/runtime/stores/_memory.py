@@ -10,7 +10,10 @@ from uuid import UUID
 import anyio
 
 from tidings.runtime.stores._base import (
+    OPEN,
+    RELAY_PREFIX,
     SCHEMA_VERSION,
+    STATUSES,
     Claim,
     Delivery,
     LogEntry,
@@ -18,6 +21,7 @@ from tidings.runtime.stores._base import (
     Status,
     Store,
     StoredMessage,
+    StoreStats,
 )
 
 
@@ -184,3 +188,19 @@ class MemoryStore(Store):
                         if str(getattr(m, column)).endswith(suffix)})
         await anyio.lowlevel.checkpoint()
         return found[:limit]
+
+    async def stats(self, *, totals: bool = True) -> StoreStats:
+        counted = dict.fromkeys(STATUSES if totals else (*OPEN, "dead"), 0)
+        outbox: dict[str, int] = {}
+        oldest: datetime | None = None
+        for (message_id, subscriber), row in list(self.rows.items()):
+            if row.status in counted:
+                counted[row.status] += 1
+            if row.status in OPEN:
+                if subscriber.startswith(RELAY_PREFIX):
+                    outbox[subscriber] = outbox.get(subscriber, 0) + 1
+                emitted = self.messages[message_id].emitted_at
+                oldest = emitted if oldest is None or emitted < oldest else oldest
+        await anyio.lowlevel.checkpoint()
+        return StoreStats(len(self.messages) if totals else None, counted, dict(sorted(outbox.items())),
+                          oldest)

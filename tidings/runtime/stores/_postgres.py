@@ -58,6 +58,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE TRIGGER deliveries_pending AFTER INSERT OR UPDATE OF status ON deliveries"
         " FOR EACH ROW WHEN (NEW.status = 'pending') EXECUTE FUNCTION tidings_notify_pending()",
     ),
+    2: ("ALTER TABLE messages ADD COLUMN traceparent text",),
 }
 
 
@@ -218,17 +219,18 @@ class PostgresStore(SqlStore):
         messages = [a[0] for a in appends]
         cur.execute(
             "INSERT INTO messages (id, name, version, payload, emitted_at, correlation_id,"
-            " causation_id, producer) SELECT id, name, version, payload::jsonb, emitted_at,"
-            " correlation_id, causation_id, producer FROM unnest(%s::uuid[], %s::text[],"
-            " %s::integer[], %s::text[], %s::timestamptz[], %s::uuid[], %s::uuid[], %s::text[])"
-            " AS m (id, name, version, payload, emitted_at, correlation_id, causation_id, producer)"
-            " ON CONFLICT DO NOTHING",
+            " causation_id, producer, traceparent) SELECT id, name, version, payload::jsonb,"
+            " emitted_at, correlation_id, causation_id, producer, traceparent FROM unnest(%s::uuid[],"
+            " %s::text[], %s::integer[], %s::text[], %s::timestamptz[], %s::uuid[], %s::uuid[],"
+            " %s::text[], %s::text[]) AS m (id, name, version, payload, emitted_at, correlation_id,"
+            " causation_id, producer, traceparent) ON CONFLICT DO NOTHING",
             (
                 _plain([m.id for m in messages]), _quoted([m.name for m in messages]),
                 _plain([m.version for m in messages]), _quoted([m.payload for m in messages]),
                 _times([m.emitted_at for m in messages]),
                 _plain([m.correlation_id for m in messages]),
                 _plain([m.causation_id for m in messages]), _quoted([m.producer for m in messages]),
+                _quoted([m.traceparent for m in messages]),
             ),
         )
         rows = [(m, subscriber, owner, lease) for m, subs, owner, lease in appends for subscriber in subs]

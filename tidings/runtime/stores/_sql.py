@@ -19,6 +19,8 @@ import anyio
 from anyio.abc import TaskGroup
 
 from tidings.runtime.stores._base import (
+    OPEN,
+    RELAY_PREFIX,
     SCHEMA_VERSION,
     STATUSES,
     Claim,
@@ -29,6 +31,7 @@ from tidings.runtime.stores._base import (
     Store,
     StoredMessage,
     StoreError,
+    StoreStats,
 )
 
 log = logging.getLogger("tidings.store")
@@ -505,7 +508,7 @@ class SqlStore(Store):
         found: dict[Any, StoredMessage] = {}
         unreadable: dict[Any, str] = {}
         select = (f"SELECT id, name, version, {self.payload_column}, emitted_at, correlation_id,"
-                  " causation_id, producer FROM messages WHERE id IN ")
+                  " causation_id, producer, traceparent FROM messages WHERE id IN ")
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             try:
@@ -541,7 +544,7 @@ class SqlStore(Store):
             raise ValueError("emitted_at is NULL")
         return StoredMessage(
             self._py_uuid(row[0]), row[1], row[2], row[3], emitted, self._py_uuid(row[5]),
-            None if row[6] is None else self._py_uuid(row[6]), row[7],
+            None if row[6] is None else self._py_uuid(row[6]), row[7], row[8],
         )
 
     def _readable_message(self, row: Sequence[Any]) -> StoredMessage:
@@ -651,6 +654,34 @@ class SqlStore(Store):
         found: list[UUID] = await self._reading(body)
         return found
 
+    async def stats(self, *, totals: bool = True) -> StoreStats:
+        open_in = ", ".join(f"'{s}'" for s in OPEN)
+
+        def body(cur: Cursor) -> StoreStats:
+            counted: dict[Status, int] = dict.fromkeys(STATUSES if totals else (*OPEN, "dead"), 0)
+            cur.execute(f"SELECT status, count(*) FROM deliveries WHERE status IN ({open_in}, 'dead')"
+                        " GROUP BY status")
+            for status, count in cur.fetchall():
+                counted[status] = int(count)
+            cur.execute(self._sql(
+                f"SELECT subscriber, count(*) FROM deliveries WHERE status IN ({open_in})"
+                " AND subscriber LIKE ? GROUP BY subscriber ORDER BY subscriber"), (RELAY_PREFIX + "%",))
+            outbox = {str(name): int(count) for name, count in cur.fetchall()}
+            cur.execute(f"SELECT min(m.emitted_at) FROM deliveries d JOIN messages m ON m.id ="
+                        f" d.message_id WHERE d.status IN ({open_in})")
+            oldest = self._py_time(cur.fetchone()[0])
+            messages = None
+            if totals:
+                cur.execute("SELECT count(*) FROM messages")
+                messages = int(cur.fetchone()[0])
+                cur.execute("SELECT count(*) FROM deliveries")
+                counted["succeeded"] = int(cur.fetchone()[0]) - sum(
+                    n for status, n in counted.items() if status != "succeeded")
+            return StoreStats(messages, counted, outbox, oldest)
+
+        found: StoreStats = await self._reading(body)
+        return found
+
     def _uuid_text(self, column: str) -> str:
         """SQL for the lower-case text of a uuid column."""
         return f"lower({column})"
@@ -681,7 +712,7 @@ class SqlStore(Store):
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         sql = (
             f"SELECT id, name, version, {self.payload_column}, emitted_at, correlation_id, causation_id,"
-            f" producer FROM messages{clause} ORDER BY id DESC LIMIT ?"
+            f" producer, traceparent FROM messages{clause} ORDER BY id DESC LIMIT ?"
         )
 
         def body(cur: Cursor) -> list[LogEntry]:

@@ -44,6 +44,7 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX deliveries_status ON deliveries (status, updated_at)",
     ),
+    2: ("ALTER TABLE messages ADD COLUMN traceparent TEXT",),
 }
 
 
@@ -249,6 +250,7 @@ class SQLiteStore(SqlStore):
                     mid, m.name, m.version, m.payload, at,
                     mid if m.correlation_id == m.id else str(m.correlation_id),
                     None if m.causation_id is None else str(m.causation_id), m.producer,
+                    m.traceparent,
                 )
                 if subscribers:
                     lease = _text_time(lease_until)
@@ -256,7 +258,8 @@ class SQLiteStore(SqlStore):
                         deliveries += (mid, subscriber, at, owner, lease)
             cur.execute(
                 f"INSERT INTO messages (id, name, version, payload, emitted_at, correlation_id,"
-                f" causation_id, producer) VALUES {_values(8, len(chunk))} ON CONFLICT DO NOTHING",
+                f" causation_id, producer, traceparent) VALUES {_values(9, len(chunk))}"
+                " ON CONFLICT DO NOTHING",
                 messages,
             )
             for first in range(0, len(deliveries), self._rows * 5):

@@ -16,6 +16,8 @@ EMITTED_AT = "Tidings-Emitted-At"
 CORRELATION_ID = "Tidings-Correlation-Id"
 CAUSATION_ID = "Tidings-Causation-Id"
 PRODUCER = "Tidings-Producer"
+TRACEPARENT = "traceparent"
+"""The W3C trace context header (its standard name), present when the message was traced."""
 
 
 def subject(catalog: str, name: str) -> str:
@@ -36,6 +38,8 @@ def to_headers(message: StoredMessage) -> dict[str, str]:
         headers[CAUSATION_ID] = str(message.causation_id)
     if message.producer is not None:
         headers[PRODUCER] = message.producer
+    if message.traceparent is not None:
+        headers[TRACEPARENT] = message.traceparent
     return headers
 
 
@@ -48,7 +52,7 @@ def from_headers(headers: Mapping[str, str], body: bytes | str) -> StoredMessage
             UUID(headers[MESSAGE_ID]), headers[NAME], int(headers[VERSION]),
             body.decode() if isinstance(body, bytes) else body,
             datetime.fromisoformat(headers[EMITTED_AT]), UUID(headers[CORRELATION_ID]),
-            UUID(causation) if causation else None, headers.get(PRODUCER),
+            UUID(causation) if causation else None, headers.get(PRODUCER), headers.get(TRACEPARENT),
         )
     except KeyError as exc:
         raise ValueError(f"not a tidings message: header {exc.args[0]} is missing") from None
