@@ -329,10 +329,15 @@ class EventBus(Emittery):
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> bool | None:
-        """Without a store: drain, as `Emittery`. With one: shut down gracefully (see the class)."""
+        """Without a store: drain, as `Emittery`. With one: shut down gracefully (see the class),
+        then raise the KeyboardInterrupt/SystemExit a background handler raised, if one did."""
         if self._worker is not None and self.started:
-            await self._worker.stop(failed=exc is not None)
-        return await super().__aexit__(exc_type, exc, tb)
+            await self._worker.stop(failed=exc is not None or self._lifecycle.interrupted is not None)
+        suppress = await super().__aexit__(exc_type, exc, tb)
+        interrupted, self._lifecycle.interrupted = self._lifecycle.interrupted, None
+        if interrupted is not None:
+            raise interrupted
+        return suppress
 
     async def serve(self, signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)) -> None:
         """Run the bus (retries, recovery, replays set in SQL) until one of `signals` arrives,

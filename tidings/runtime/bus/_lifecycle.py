@@ -29,7 +29,8 @@ class Lifecycle:
     `task_group` is the outer task group its loops and consumers run in while started.
     """
 
-    __slots__ = ("_closing", "_lease_delta", "clock", "lease", "owner", "phase", "task_group")
+    __slots__ = ("_closing", "_lease_delta", "clock", "interrupted", "lease", "owner", "phase",
+                 "task_group")
 
     def __init__(self, lease: float, clock: Clock = SYSTEM_CLOCK) -> None:
         self.lease = lease
@@ -40,6 +41,8 @@ class Lifecycle:
         self.phase: Phase = "stopped"
         self.task_group: TaskGroup | None = None
         self._closing: anyio.Event | None = None
+        self.interrupted: BaseException | None = None
+        """The KeyboardInterrupt/SystemExit a background handler raised (see `interrupt`)."""
 
     def begin(self, owner: str, task_group: TaskGroup) -> None:
         """Started: running as `owner`, loops in `task_group`."""
@@ -47,12 +50,24 @@ class Lifecycle:
         self.task_group = task_group
         self.phase = "running"
         self._closing = anyio.Event()
+        self.interrupted = None
 
     def close(self) -> None:
         """No new work from now on; everyone waiting in `pause_until`/`wait_closing` wakes."""
         self.phase = "closing"
         if self._closing is not None:
             self._closing.set()
+
+    def interrupt(self, stop: BaseException) -> bool:
+        """A background handler raised `stop` (KeyboardInterrupt, SystemExit), its attempt
+        recorded: cancel everything the bus runs, so leaving `async with bus:` shuts down at
+        once and raises `stop` there. False when the bus is stopped (the caller raises it)."""
+        if self.task_group is None:
+            return False
+        if self.interrupted is None:
+            self.interrupted = stop
+        self.task_group.cancel_scope.cancel()
+        return True
 
     def abandon(self) -> None:
         """The shutdown timed out: what has not finished is left for the next start."""

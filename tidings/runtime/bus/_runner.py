@@ -33,7 +33,9 @@ class HandlerAborted(RuntimeError):
     """A handler ended with a `BaseException` that is not the bus's own cancellation (a
     `CancelledError` from a task someone else cancelled, `KeyboardInterrupt`, `SystemExit`, ...):
     recorded as a failed attempt like any error (its `__cause__` is the original). After the
-    attempt is recorded, `KeyboardInterrupt` and `SystemExit` still propagate and stop the process."""
+    attempt is recorded, `KeyboardInterrupt` and `SystemExit` still stop the process: raised to
+    the publisher by a sync subscriber; from a background one, the bus shuts down at once
+    (without `shutdown_timeout`) and leaving `async with bus:` raises it."""
 
 
 def _as_failure(exc: BaseException) -> Exception | None:
@@ -105,7 +107,12 @@ class Runner:
                         span.failed(failure, retry_at)
                     with anyio.CancelScope(shield=True), anyio.move_on_after(lifecycle.lease):
                         await store.flush()
-                    raise
+                    # In a background task it goes to the bus, which stops and raises it where
+                    # it was started: raised here, asyncio would let it out of the event loop,
+                    # past every shutdown, and tear the bus down with its leases held.
+                    if raise_errors or not lifecycle.interrupt(stop):
+                        raise
+                    return
                 except Exception:
                     raise
                 except BaseException as other:
