@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import anyio
 
@@ -51,8 +52,8 @@ def _as_failure(exc: BaseException) -> Exception | None:
 class Runner:
     """Runs one persisted subscriber (`name`) and records every outcome in `store`."""
 
-    __slots__ = ("__wrapped__", "catalog", "halted", "lifecycle", "listener", "mode", "name",
-                 "quiet", "retry", "store")
+    __slots__ = ("__wrapped__", "catalog", "halted", "in_flight", "lifecycle", "listener", "mode",
+                 "name", "quiet", "retry", "store")
 
     def __init__(self, name: str, listener: MessageListener, mode: Mode, retry: RetryPolicy | None,
                  store: Store, catalog: CatalogSpec, lifecycle: Lifecycle, quiet: bool = False) -> None:
@@ -67,6 +68,8 @@ class Runner:
         self.halted = False
         """A serial subscriber left a failed delivery for later: the rest of its queue waits too."""
         self.quiet = quiet  # failures logged at debug level (the outbox relay while the broker is down)
+        self.in_flight: set[UUID] = set()
+        """The ids of the messages whose delivery is running now (what a shutdown left running)."""
 
     def __repr__(self) -> str:
         return f"<subscriber {self.name!r} {self.listener!r}>"
@@ -89,70 +92,83 @@ class Runner:
         if (lifecycle.abandoning or self.halted) and not raise_errors:
             # Queued but not started when the shutdown timed out (or, for a serial subscriber,
             # behind a delivery left for later): leave it for the next start.
-            store.record(Outcome(message.id, self.name, "pending", datetime.now(UTC), attempts_delta=-1))
+            self._record(Outcome(message.id, self.name, "pending", datetime.now(UTC), attempts_delta=-1))
             return
-        while True:
-            span = None if (hooks := slot.hooks) is None else hooks.attempt(message, self.name, None)
-            try:
+        self.in_flight.add(message.id)
+        try:
+            while True:
+                span = None if (hooks := slot.hooks) is None else hooks.attempt(message, self.name, None)
                 try:
-                    if (pending := call(self.listener, message)) is not None:
-                        await pending
-                except (KeyboardInterrupt, SystemExit) as stop:
-                    # Recorded (and committed) before it stops the process, so a poison message
-                    # goes dead at max_attempts across restarts.
-                    failure = _as_failure(stop)
-                    assert failure is not None
-                    retry_at = self.failed(message, failure, False)
+                    try:
+                        if (pending := call(self.listener, message)) is not None:
+                            await pending
+                    except (KeyboardInterrupt, SystemExit) as stop:
+                        # Recorded (and committed) before it stops the process, so a poison message
+                        # goes dead at max_attempts across restarts.
+                        failure = _as_failure(stop)
+                        assert failure is not None
+                        retry_at = self.failed(message, failure, False)
+                        if span is not None:
+                            span.failed(failure, retry_at)
+                        with anyio.CancelScope(shield=True), anyio.move_on_after(lifecycle.lease):
+                            await store.flush()
+                        # In a background task it goes to the bus, which stops and raises it where
+                        # it was started: raised here, asyncio would let it out of the event loop,
+                        # past every shutdown, and tear the bus down with its leases held.
+                        if raise_errors or not lifecycle.interrupt(stop):
+                            raise
+                        return
+                    except Exception:
+                        raise
+                    except BaseException as other:
+                        failure = _as_failure(other)
+                        if failure is None:
+                            raise
+                        raise failure from other
+                except Exception as exc:
+                    hold = self.mode == "serial" and not raise_errors
+                    retry_at = self.failed(message, exc, hold)
                     if span is not None:
-                        span.failed(failure, retry_at)
-                    with anyio.CancelScope(shield=True), anyio.move_on_after(lifecycle.lease):
-                        await store.flush()
-                    # In a background task it goes to the bus, which stops and raises it where
-                    # it was started: raised here, asyncio would let it out of the event loop,
-                    # past every shutdown, and tear the bus down with its leases held.
-                    if raise_errors or not lifecycle.interrupt(stop):
+                        span.failed(exc, retry_at)
+                    if retry_at is not None and hold:
+                        # Serial order: this subscriber takes nothing else until this one is done.
+                        if await lifecycle.pause_until(retry_at):
+                            self.halted = True
+                            self._record(Outcome(message.id, self.name, "failed", datetime.now(UTC),
+                                                 next_attempt_at=retry_at))
+                            return
+                        message = replace(message, attempt=message.attempt + 1)
+                        self._record(Outcome(message.id, self.name, "running", datetime.now(UTC),
+                                             owner=lifecycle.owner, lease_until=lifecycle.lease_until(),
+                                             attempts_delta=1))
+                        continue
+                    if raise_errors:
                         raise
                     return
-                except Exception:
+                except (KeyboardInterrupt, SystemExit):
                     raise
-                except BaseException as other:
-                    failure = _as_failure(other)
-                    if failure is None:
-                        raise
-                    raise failure from other
-            except Exception as exc:
-                hold = self.mode == "serial" and not raise_errors
-                retry_at = self.failed(message, exc, hold)
+                except BaseException:
+                    # Our own cancellation (the shutdown timed out, or the caller gave up): run it
+                    # again later.
+                    if span is not None:
+                        span.abandoned()
+                    self._record(Outcome(message.id, self.name, "pending", datetime.now(UTC)))
+                    raise
                 if span is not None:
-                    span.failed(exc, retry_at)
-                if retry_at is not None and hold:
-                    # Serial order: this subscriber takes nothing else until this one is done.
-                    if await lifecycle.pause_until(retry_at):
-                        self.halted = True
-                        store.record(Outcome(message.id, self.name, "failed", datetime.now(UTC),
-                                             next_attempt_at=retry_at))
-                        return
-                    message = replace(message, attempt=message.attempt + 1)
-                    store.record(Outcome(message.id, self.name, "running", datetime.now(UTC),
-                                         owner=lifecycle.owner, lease_until=lifecycle.lease_until(),
-                                         attempts_delta=1))
-                    continue
-                if raise_errors:
-                    raise
+                    span.succeeded()
+                self._record(Outcome(message.id, self.name, "succeeded", datetime.now(UTC)))
                 return
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException:
-                # Our own cancellation (the shutdown timed out, or the caller gave up): run it
-                # again later.
-                if span is not None:
-                    span.abandoned()
-                store.record(Outcome(message.id, self.name, "pending", datetime.now(UTC)))
-                raise
-            if span is not None:
-                span.succeeded()
-            store.record(Outcome(message.id, self.name, "succeeded", datetime.now(UTC)))
+        finally:
+            self.in_flight.discard(message.id)
+
+    def _record(self, outcome: Outcome) -> None:
+        # A delivery the shutdown left running detached may end after the bus stopped: its row
+        # stays as it is (the lease ends; a start runs it again).
+        if self.lifecycle.phase == "stopped":
+            log.warning("subscriber %r finished %s after the bus stopped: not recorded; it runs"
+                        " again once its lease ends", self.name, outcome.message_id)
             return
+        self.store.record(outcome)
 
     def failed(self, message: Message[Any], exc: Exception, hold: bool, broker: str | None = None
                ) -> datetime | None:
@@ -164,7 +180,7 @@ class Runner:
         if decision.retry_at is None:
             log.error("subscriber %r is dead on %s %s after attempt %d: %r", self.name, message.name,
                       message.id, message.attempt, exc, extra=log_fields(message, self.name))
-            self.store.record(Outcome(message.id, self.name, "dead", now, error=decision.error))
+            self._record(Outcome(message.id, self.name, "dead", now, error=decision.error))
             return None
         retry_at = decision.retry_at
         log.log(logging.DEBUG if self.quiet else logging.WARNING,
@@ -177,6 +193,6 @@ class Runner:
             owner, lease_until = self.lifecycle.owner, retry_at + timedelta(seconds=self.lifecycle.lease)
         else:
             owner, lease_until = None, None
-        self.store.record(Outcome(message.id, self.name, "failed", now, error=decision.error,
+        self._record(Outcome(message.id, self.name, "failed", now, error=decision.error,
                                   next_attempt_at=retry_at, owner=owner, lease_until=lease_until))
         return retry_at

@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import anyio
-import anyio.abc
 import anyio.lowlevel
 from anyio.abc import TaskGroup
 
@@ -23,6 +22,7 @@ from tidings.runtime._records import load_or_bury
 from tidings.runtime._spec import CatalogSpec
 from tidings.runtime._upcast import Upcasters
 from tidings.runtime.bus._consumers import Consumers
+from tidings.runtime.bus._deliveries import Deliveries
 from tidings.runtime.bus._lifecycle import Lifecycle
 from tidings.runtime.bus._relay import relay_subscription
 from tidings.runtime.bus._runner import Runner
@@ -70,12 +70,14 @@ class Worker:
         self.max_in_flight = max_in_flight
         self._claim_wakeup: anyio.Event | None = None
         self._loops_done: list[anyio.Event] = []
+        self._deliveries: Deliveries | None = None
 
     # -- start and stop ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the loops in the dispatcher's task group and move deliveries to an inner one
-        (so a timed-out shutdown can cancel them alone); then the transport and its consumers."""
+        """Start the loops in the dispatcher's task group and move deliveries to a detached
+        one (`Deliveries`: a timed-out shutdown cancels them alone, and does not wait for one
+        that ignores it); then the transport and its consumers."""
         outer = self.dispatcher.task_group
         assert outer is not None
         self.store.start(outer)
@@ -90,15 +92,11 @@ class Worker:
             done = anyio.Event()
             self._loops_done.append(done)
             outer.start_soon(self._until_closing, loop, done)
-        self.dispatcher.task_group = await outer.start(self._delivery_group)
+        self._deliveries = Deliveries(self.lifecycle)
+        self.dispatcher.task_group = await self._deliveries.open()
         if self.transport is not None and self.consumers is not None:
             await self.transport.open(self.catalog.name)
             await self.consumers.start()
-
-    async def _delivery_group(self, *, task_status: anyio.abc.TaskStatus[TaskGroup]) -> None:
-        async with anyio.create_task_group() as inner:
-            task_status.started(inner)
-            await anyio.sleep_forever()
 
     async def _until_closing(self, loop: Callable[[], Any], done: anyio.Event) -> None:
         try:
@@ -121,23 +119,26 @@ class Worker:
             with anyio.move_on_after(0 if failed else self.shutdown_timeout):
                 await dispatcher.wait_idle()
             lifecycle.abandon()
-            inner, dispatcher.task_group = dispatcher.task_group, lifecycle.task_group
-            assert inner is not None
-            inner.cancel_scope.cancel()  # the deliveries still running, if any
+            dispatcher.task_group = lifecycle.task_group
+            deliveries = self._deliveries
+            assert deliveries is not None
+            deliveries.cancel()  # the deliveries still running, if any
             if self.consumers is not None:
                 self.consumers.abandon()
             self._release_queued()
             with anyio.move_on_after(max(deadline - anyio.current_time(), CANCEL_GRACE)):
                 await dispatcher.wait_idle()
+                await deliveries.closed()
                 for done in self._loops_done:
                     await done.wait()
-            self._warn_outstanding()
+            self._left_running(deliveries)
             try:
                 await self.store.close()
             finally:
                 lifecycle.end()
                 if self.transport is not None:
                     await self.transport.close()
+            await deliveries.join()  # at once, unless left running: a crashed delivery task
 
     def _release_queued(self) -> None:
         # Deliveries still queued when their workers were cancelled go back to `pending`.
@@ -147,11 +148,18 @@ class Worker:
                 self.store.record(Outcome(event.id, runner.name, "pending", datetime.now(UTC),
                                           attempts_delta=-1))
 
-    def _warn_outstanding(self) -> None:
-        if self.dispatcher.outstanding:
-            log.warning("%d deliveries ignored cancellation at shutdown; they stay running until"
-                        " their lease ends", self.dispatcher.outstanding)
-            self.dispatcher.outstanding = 0
+    def _left_running(self, deliveries: Deliveries) -> None:
+        # Deliveries that ignored their cancellation keep running detached; the bus stops.
+        if deliveries.done and not self.dispatcher.outstanding:
+            return
+        left = sorted(f"{name} on {message_id}" for name, runner in self.runners.items()
+                      for message_id in runner.in_flight)
+        log.error("shutdown: %d deliveries ignored their cancellation and keep running detached"
+                  " from the stopped bus (%s); their rows stay `running` until the lease ends,"
+                  " then a start runs them again", max(len(left), self.dispatcher.outstanding),
+                  ", ".join(left) or "not named subscribers")
+        deliveries.detach()
+        self.dispatcher.outstanding = 0
 
     # -- the loops -----------------------------------------------------------------------------
 

@@ -234,7 +234,8 @@ class Dispatcher:
 
     def release(self) -> None:
         """A background delivery (queued or held) finished."""
-        self.outstanding -= 1
+        if self.outstanding:  # else one a stopped EventBus left running, ending after `reset`
+            self.outstanding -= 1
         if not self.outstanding and self._drained is not None:
             self._drained.set()
 
