@@ -46,7 +46,7 @@ def _raise(kind: str) -> None:
 
 
 async def main(spec: str, kind: str, mode: Mode, count: int, workdir: Path) -> None:
-    attempts = (workdir / "attempts").open("a")  # noqa: SIM115 - open for the life of the process
+    attempts = (workdir / "attempts").open("a")  # open for the life of the process
 
     async def handler(message: Message[Any]) -> None:
         attempts.write(f"{message.data.shipment_id} {message.attempt}\n")

@@ -89,7 +89,8 @@ class PostgresStore(SqlStore):
     a trigger NOTIFYs when a delivery becomes `pending` (a replay, or an admin's UPDATE), which
     wakes every listening bus at once. Each statement waits up to `lock_timeout` seconds for a
     lock another session holds (then the write is retried for `retry_for`, as a lost
-    connection is). Install with the `postgres` extra.
+    connection is). An operation waiting more than `connection_wait_warning` seconds (2) for a
+    connection logs a WARNING, and another when it got one. Install with the `postgres` extra.
 
     `read_only=True` runs no DDL (not even CREATE SCHEMA) and reads in read-only transactions
     (`default_transaction_read_only`): a missing schema or one without an event log is a
@@ -111,6 +112,9 @@ class PostgresStore(SqlStore):
         self.connect_timeout = connect_timeout
         self.application_name = application_name
         self.lock_timeout = lock_timeout
+        self.connection_wait_warning = 2.0
+        """Seconds a store operation may wait for a connection (the pool reconnecting after
+        lost connections, or all of them busy) before a WARNING says so."""
         self._pool: Any = None
         self._listener: Any = None
         self._listen_limiter = anyio.CapacityLimiter(1)
@@ -168,10 +172,39 @@ class PostgresStore(SqlStore):
         return self._read(body)
 
     def _read(self, body: Callable[[Cursor], Any]) -> Any:
-        if self._pool is None:
+        pool = self._pool
+        if pool is None:
             raise StoreError(f"{self} is closed")
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            return body(cur)
+        conn = self._getconn(pool)
+        try:
+            with conn, conn.transaction(), conn.cursor() as cur:  # as pool.connection() does
+                return body(cur)
+        finally:
+            pool.putconn(conn)
+
+    def _getconn(self, pool: Any) -> Any:
+        # A connection from the pool; a wait longer than `connection_wait_warning` (the pool
+        # reconnecting after lost connections, backing off 1, 2, 4 s between broken ones, or
+        # every connection busy) is logged when it passes and again when it ends.
+        try:
+            return pool.getconn(timeout=self.connection_wait_warning)
+        except self._psycopg()[1].PoolTimeout:
+            pass
+        started = time.monotonic() - self.connection_wait_warning
+        stats = pool.get_stats()
+        log.warning("%s: waited %.1fs for a database connection, still waiting (up to %.0fs;"
+                    " %d of %d connections open, %d requests waiting): the pool is reconnecting"
+                    " or every connection is busy", self, self.connection_wait_warning,
+                    pool.timeout, stats.get("pool_size", 0), pool.max_size,
+                    stats.get("requests_waiting", 0))
+        try:
+            conn = pool.getconn(timeout=max(0.001, pool.timeout - self.connection_wait_warning))
+        except Exception:
+            log.warning("%s: gave up waiting for a database connection after %.1fs", self,
+                        time.monotonic() - started)
+            raise
+        log.warning("%s: waited %.1fs for a database connection", self, time.monotonic() - started)
+        return conn
 
     def _tables(self, cursor: Cursor) -> set[str]:
         cursor.execute("SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = %s",
