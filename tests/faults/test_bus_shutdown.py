@@ -6,14 +6,19 @@ its row left for the next start once the lease ends) while `async with bus:` ret
 from __future__ import annotations
 
 import logging
+import uuid
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
+from tests.conftest import require_service
 from tests.faults.support import SqlBackend
 from tests.store.support import CATALOG
-from tidings.runtime import EventBus, Message, Mode
+from tests.transports.conftest import NATS_URL, catalog, delete_stream
+from tidings.runtime import EventBus, Message, Mode, SQLiteStore
+from tidings.runtime.transports import NatsTransport
 
 pytestmark = pytest.mark.anyio
 
@@ -94,3 +99,51 @@ async def test_a_handler_that_shields_itself_does_not_keep_the_bus_from_stopping
         await bus.publish("shipmentCreated", {"shipmentId": 2})
         await bus.drain()
     assert finished.is_set()
+
+
+async def test_a_remote_handler_that_shields_itself_does_not_keep_the_bus_from_stopping(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The same on a bus with a transport: a remote subscriber's delivery from the real NATS.
+    require_service("NATS", "127.0.0.1", 4222)
+    name = f"t{uuid.uuid4().hex[:12]}"
+    started, release, finished = anyio.Event(), anyio.Event(), anyio.Event()
+
+    async def stubborn(message: Message[Any]) -> None:
+        started.set()
+        try:
+            with anyio.CancelScope(shield=True):
+                await release.wait()
+        finally:
+            finished.set()
+
+    async def hang_guard() -> None:
+        await anyio.sleep(HANG_GUARD)
+        release.set()
+
+    producer = EventBus(catalog(name), store=SQLiteStore(tmp_path / "p.db"),
+                        transport=NatsTransport(NATS_URL, fetch_timeout=0.5))
+    consumer = EventBus(catalog(name), store=SQLiteStore(tmp_path / "c.db"), shutdown_timeout=0.2,
+                        transport=NatsTransport(NATS_URL, fetch_timeout=0.5))
+    consumer.on("documentUploaded", stubborn, mode="async", name="metis.read")
+    try:
+        async with anyio.create_task_group() as guard:
+            guard.start_soon(hang_guard)
+            with caplog.at_level(logging.ERROR, logger="tidings.bus"):
+                async with consumer:
+                    async with producer:
+                        message = await producer.publish("documentUploaded", {"documentId": 1})
+                        with anyio.fail_after(HANG_GUARD):
+                            await started.wait()
+            held = not release.is_set()
+            guard.cancel_scope.cancel()
+        assert held, "`async with bus:` waited for a remote handler that ignores cancellation"
+        errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+        assert any("metis.read" in e and str(message.id) in e for e in errors), errors
+        release.set()
+        with anyio.fail_after(HANG_GUARD):
+            await finished.wait()
+            await anyio.sleep(0.05)
+    finally:
+        release.set()
+        delete_stream(f"TIDINGS_{name.upper()}")
