@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
+from anyio.abc import TaskGroup
 
 from tidings.runtime._event import Message
 from tidings.runtime._records import load_or_bury, log_fields
@@ -44,6 +45,8 @@ class Consumers:
         self.owner = f"broker:{transport.kind}"
         self.names: dict[str, tuple[str, ...]] = {}
         """The names each remote subscriber consumes."""
+        self.group: TaskGroup | None = None
+        """Where the consumers run while the bus runs: its deliveries' (detached) task group."""
         self.scopes: dict[str, anyio.CancelScope] = {}
         self.handling: set[Incoming] = set()
         self.running: set[anyio.CancelScope] = set()
@@ -74,7 +77,7 @@ class Consumers:
                 self.remove(subscriber, dropped)
 
     def _restart(self, subscriber: str) -> None:
-        group = self.lifecycle.task_group
+        group = self.group
         if group is not None and self.lifecycle.running:
             self.stop(subscriber)
             group.start_soon(self.run, self.runners[subscriber])
@@ -85,11 +88,12 @@ class Consumers:
         return RemoteSubscription(runner.name, self.names[runner.name], serial, self.lifecycle.lease,
                                   1 if serial else self.max_in_flight)
 
-    async def start(self) -> None:
+    async def start(self, group: TaskGroup) -> None:
         """Declare every remote subscriber's consumer (so nothing published from now on misses
-        it; a broker that is away is logged and tried again by the consumer), then consume."""
-        group = self.lifecycle.task_group
-        assert group is not None
+        it; a broker that is away is logged and tried again by the consumer), then consume in
+        `group` (the bus's deliveries' task group: a shutdown does not wait past its deadline
+        for a handler that ignores cancellation)."""
+        self.group = group
         for name in self.names:
             with anyio.move_on_after(5.0):
                 try:
@@ -177,6 +181,7 @@ class Consumers:
         """Run the handler; record the outcome; ack, nak with the backoff delay, or (dead) ack."""
         store = self.store
         self.handling.add(incoming)
+        runner.in_flight.add(message.id)
         hooks = slot.hooks
         span = None if hooks is None else hooks.attempt(message, runner.name, self.transport.kind)
         try:
@@ -205,11 +210,12 @@ class Consumers:
             else:
                 if span is not None:
                     span.succeeded()
-                store.record(Outcome(message.id, runner.name, "succeeded", datetime.now(UTC)))
+                runner.record(Outcome(message.id, runner.name, "succeeded", datetime.now(UTC)))
                 await store.flush()  # in the log before the ack: a redelivery finds it done
                 await self._settle(incoming.ack(), message, runner)
         finally:
             self.handling.discard(incoming)
+            runner.in_flight.discard(message.id)
 
     async def _settle(self, settling: Awaitable[None], message: Message[Any], runner: Runner) -> None:
         try:

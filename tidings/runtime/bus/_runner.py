@@ -92,7 +92,7 @@ class Runner:
         if (lifecycle.abandoning or self.halted) and not raise_errors:
             # Queued but not started when the shutdown timed out (or, for a serial subscriber,
             # behind a delivery left for later): leave it for the next start.
-            self._record(Outcome(message.id, self.name, "pending", datetime.now(UTC), attempts_delta=-1))
+            self.record(Outcome(message.id, self.name, "pending", datetime.now(UTC), attempts_delta=-1))
             return
         self.in_flight.add(message.id)
         try:
@@ -134,11 +134,11 @@ class Runner:
                         # Serial order: this subscriber takes nothing else until this one is done.
                         if await lifecycle.pause_until(retry_at):
                             self.halted = True
-                            self._record(Outcome(message.id, self.name, "failed", datetime.now(UTC),
+                            self.record(Outcome(message.id, self.name, "failed", datetime.now(UTC),
                                                  next_attempt_at=retry_at))
                             return
                         message = replace(message, attempt=message.attempt + 1)
-                        self._record(Outcome(message.id, self.name, "running", datetime.now(UTC),
+                        self.record(Outcome(message.id, self.name, "running", datetime.now(UTC),
                                              owner=lifecycle.owner, lease_until=lifecycle.lease_until(),
                                              attempts_delta=1))
                         continue
@@ -152,18 +152,18 @@ class Runner:
                     # again later.
                     if span is not None:
                         span.abandoned()
-                    self._record(Outcome(message.id, self.name, "pending", datetime.now(UTC)))
+                    self.record(Outcome(message.id, self.name, "pending", datetime.now(UTC)))
                     raise
                 if span is not None:
                     span.succeeded()
-                self._record(Outcome(message.id, self.name, "succeeded", datetime.now(UTC)))
+                self.record(Outcome(message.id, self.name, "succeeded", datetime.now(UTC)))
                 return
         finally:
             self.in_flight.discard(message.id)
 
-    def _record(self, outcome: Outcome) -> None:
-        # A delivery the shutdown left running detached may end after the bus stopped: its row
-        # stays as it is (the lease ends; a start runs it again).
+    def record(self, outcome: Outcome) -> None:
+        """Record `outcome` in the log; not after the bus stopped (a delivery the shutdown left
+        running detached ends late: its row stays as it is, and runs again once the lease ends)."""
         if self.lifecycle.phase == "stopped":
             log.warning("subscriber %r finished %s after the bus stopped: not recorded; it runs"
                         " again once its lease ends", self.name, outcome.message_id)
@@ -180,7 +180,7 @@ class Runner:
         if decision.retry_at is None:
             log.error("subscriber %r is dead on %s %s after attempt %d: %r", self.name, message.name,
                       message.id, message.attempt, exc, extra=log_fields(message, self.name))
-            self._record(Outcome(message.id, self.name, "dead", now, error=decision.error))
+            self.record(Outcome(message.id, self.name, "dead", now, error=decision.error))
             return None
         retry_at = decision.retry_at
         log.log(logging.DEBUG if self.quiet else logging.WARNING,
@@ -193,6 +193,6 @@ class Runner:
             owner, lease_until = self.lifecycle.owner, retry_at + timedelta(seconds=self.lifecycle.lease)
         else:
             owner, lease_until = None, None
-        self._record(Outcome(message.id, self.name, "failed", now, error=decision.error,
+        self.record(Outcome(message.id, self.name, "failed", now, error=decision.error,
                                   next_attempt_at=retry_at, owner=owner, lease_until=lease_until))
         return retry_at

@@ -96,7 +96,7 @@ class Worker:
         self.dispatcher.task_group = await self._deliveries.open()
         if self.transport is not None and self.consumers is not None:
             await self.transport.open(self.catalog.name)
-            await self.consumers.start()
+            await self.consumers.start(self.dispatcher.task_group)
 
     async def _until_closing(self, loop: Callable[[], Any], done: anyio.Event) -> None:
         try:
@@ -125,6 +125,7 @@ class Worker:
             deliveries.cancel()  # the deliveries still running, if any
             if self.consumers is not None:
                 self.consumers.abandon()
+                self.consumers.group = None
             self._release_queued()
             with anyio.move_on_after(max(deadline - anyio.current_time(), CANCEL_GRACE)):
                 await dispatcher.wait_idle()
