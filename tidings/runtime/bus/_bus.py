@@ -65,6 +65,11 @@ class EventBus(Emittery):
     deliveries get `shutdown_timeout` seconds to finish, then the running ones are cancelled and
     whatever did not finish stays `pending` for the next start (a serial subscriber waiting to
     retry stops at once and keeps its place: `failed`, then the rest of its queue `pending`).
+    The shutdown never takes much longer than `shutdown_timeout` (a one-second grace for the
+    cancelled to record their outcome): a handler that ignores its cancellation is left running
+    detached, logged as an ERROR naming it, and its row, still `running`, runs again at a start
+    once the lease ends (at-least-once). A background handler's `KeyboardInterrupt` or
+    `SystemExit`, its attempt recorded, stops the bus at once and is raised from `async with`.
     `once()` waiters, `events()` iterators and `on_any` listeners observe messages without
     delivery rows. At most `max_in_flight` deliveries are claimed from the log at once, and
     each remote subscriber has at most `max_in_flight` messages from the broker in hand.
