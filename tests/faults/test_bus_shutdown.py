@@ -130,11 +130,10 @@ async def test_a_remote_handler_that_shields_itself_does_not_keep_the_bus_from_s
         async with anyio.create_task_group() as guard:
             guard.start_soon(hang_guard)
             with caplog.at_level(logging.ERROR, logger="tidings.bus"):
-                async with consumer:
-                    async with producer:
-                        message = await producer.publish("documentUploaded", {"documentId": 1})
-                        with anyio.fail_after(HANG_GUARD):
-                            await started.wait()
+                async with consumer, producer:  # the consumer stops last
+                    message = await producer.publish("documentUploaded", {"documentId": 1})
+                    with anyio.fail_after(HANG_GUARD):
+                        await started.wait()
             held = not release.is_set()
             guard.cancel_scope.cancel()
         assert held, "`async with bus:` waited for a remote handler that ignores cancellation"
