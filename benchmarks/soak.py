@@ -307,6 +307,14 @@ def _report(args: argparse.Namespace, work: Path, db: Path, events: list[str], p
           f" {duplicates} (bound: only in a later process after a death, at most once per death;"
           f" {deaths} death(s)); deliveries over the bound: {over_bound}")
     ok = not lost and not missing_deliveries and not stuck and not over_bound
+    counts = {
+        "accepted": len(accepted), "refused": published["refused"],
+        "cancelled": published["cancelled"], "stored": len(stored), "lost": len(lost),
+        "missing_deliveries": missing_deliveries, "stuck": stuck, "duplicates": duplicates,
+        "over_bound": over_bound, "deaths": deaths, "faults": len(events),
+        "runs": dict(outcomes), "deliveries": dict(statuses), "seconds": round(seconds, 1),
+    }
+    print(f"  counts: {json.dumps(counts, sort_keys=True)}")
     print(f"  result: {'OK' if ok else 'FAILED'}: {len(lost)} lost, {stuck} stuck,"
           f" {over_bound} over the duplicate bound")
     return 0 if ok else 1
