@@ -64,7 +64,7 @@ def child(args: argparse.Namespace) -> int:
             if roll < args.base_failures + args.failures:
                 runs.write(f"{message.id} {subscriber} fail {args.seed}\n")
                 raise RuntimeError("soak: random handler failure")
-            await anyio.sleep(0)
+            await anyio.sleep(rng.random() * args.handler_delay)
             runs.write(f"{message.id} {subscriber} ok {args.seed}\n")
 
         return handle
@@ -132,7 +132,7 @@ def _start(args: argparse.Namespace, work: Path, first: int, count: int, seed: i
         sys.executable, str(HERE), "--child", "--work", str(work), "--first", str(first),
         "--count", str(count), "--seed", str(seed),
         *(f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
-          if k in {"publishers", "failures", "base_failures", "cancel_fraction", "lease",
+          if k in {"publishers", "handler_delay", "failures", "base_failures", "cancel_fraction", "lease",
                    "retry_for", "busy_timeout", "settle_timeout", "backend"}),
     ]
     env = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
@@ -324,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--publishers", type=int, default=100)
     parser.add_argument("--messages", type=int, default=10_000, help="in total, over both processes")
+    parser.add_argument("--handler-delay", type=float, default=0.001,
+                        help="a handler that succeeds sleeps up to this long (uniform)")
     parser.add_argument("--failures", type=float, default=0.10, help="handler Exceptions")
     parser.add_argument("--base-failures", type=float, default=0.01, help="handler BaseExceptions")
     parser.add_argument("--cancel-fraction", type=float, default=0.02, help="publishes cancelled")

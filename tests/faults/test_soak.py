@@ -16,14 +16,15 @@ SOAK = Path(__file__).resolve().parents[2] / "benchmarks" / "soak.py"
 def test_the_short_soak_loses_nothing_and_leaves_nothing_stuck() -> None:
     result = subprocess.run(
         [sys.executable, str(SOAK), "--publishers", "8", "--messages", "400", "--lease", "1",
-         "--lock-seconds", "2", "--disk-full-seconds", "0.5", "--base-failures", "0.03",
-         "--cancel-fraction", "0.05", "--settle-timeout", "40", "--phase-timeout", "60"],
+         "--handler-delay", "0.02", "--lock-seconds", "3", "--disk-full-seconds", "0.5",
+         "--base-failures", "0.03", "--cancel-fraction", "0.05", "--settle-timeout", "40",
+         "--phase-timeout", "60"],
         capture_output=True, text=True, timeout=300,
     )
     out = result.stdout
     assert result.returncode == 0, out + result.stderr[-3000:]
     assert "fault: " in out and "SIGKILL of bus process" in out, out
-    assert "write lock held 2s" in out and "disk full for 0.5s" in out, out
+    assert "write lock held 3s" in out and "disk full for 0.5s" in out, out
     counts = json.loads(out.split("  counts: ", 1)[1].splitlines()[0])
     assert counts["lost"] == 0 and counts["stuck"] == 0 and counts["missing_deliveries"] == 0, out
     assert counts["over_bound"] == 0 and counts["deaths"] >= 1, out
