@@ -69,8 +69,10 @@ def child(args: argparse.Namespace) -> int:
 
         return handle
 
+    db = work / "disk" / "events.db"
+
     async def main() -> None:
-        store = SQLiteStore(work / "disk" / "events.db", busy_timeout=args.busy_timeout)
+        store = SQLiteStore(db, busy_timeout=args.busy_timeout)
         store.retry_for = args.retry_for
         bus = EventBus(catalog, store=store, poll_interval=0.05, lease=args.lease)
         bus.on("tick", handler("email"), name="email", mode="async")
@@ -97,21 +99,26 @@ def child(args: argparse.Namespace) -> int:
                 for _ in range(args.publishers):
                     tg.start_soon(publisher)
             print(json.dumps({"published": dict(counts)}), flush=True)
-            with anyio.move_on_after(args.settle_timeout):
-                while _unsettled(work / "disk" / "events.db"):
-                    await anyio.sleep(0.2)
+            # Wait while the deliveries settle; give up after `settle_timeout` without progress.
+            last, since = _unsettled(db), anyio.current_time()
+            while sum(last.values()) and anyio.current_time() - since < args.settle_timeout:
+                await anyio.sleep(0.2)
+                if (now := _unsettled(db)) != last:
+                    last, since = now, anyio.current_time()
+            print(json.dumps({"unsettled": dict(last)}), flush=True)
 
     anyio.run(main, backend=args.backend)
     return 0
 
 
-def _unsettled(db: Path) -> int:
+def _unsettled(db: Path) -> Counter[str]:
+    """The deliveries not yet `succeeded` or `dead`, by status."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
     try:
-        row = conn.execute(
-            "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'running', 'failed')"
-        ).fetchone()
-        return int(row[0])
+        return Counter({status: n for status, n in conn.execute(
+            "SELECT status, count(*) FROM deliveries WHERE status IN ('pending', 'running', 'failed')"
+            " GROUP BY status"
+        )})
     finally:
         conn.close()
 
@@ -210,7 +217,12 @@ def parent(args: argparse.Namespace) -> int:
                 events.append(f"at {at()}: bus process {seed} did not finish in {limit:.0f}s: killed")
             for line in out.splitlines():
                 if line.startswith("{"):
-                    published.update(json.loads(line)["published"])
+                    report = json.loads(line)
+                    published.update(report.get("published", {}))
+                    if report.get("unsettled"):
+                        events.append(f"at {at()}: bus process {seed} stopped waiting (no"
+                                      f" progress for {args.settle_timeout:g}s) with deliveries"
+                                      f" unsettled: {report['unsettled']}")
             exits[seed] = proc.returncode
 
         # Phase 1: half the messages, SIGKILL part-way through, then a restart.
@@ -240,14 +252,14 @@ def parent(args: argparse.Namespace) -> int:
             events.append(f"at {begun}-{at()}: disk full for {args.disk_full_seconds:g}s (the"
                           f" tmpfs of {args.disk_size} filled), {_lines(accepted_log)} accepted after")
         finish(proc, args.seed + 1, args.phase_timeout + args.settle_timeout)
-        # Restarts until everything settled (a process that did not settle in time), at most
-        # `max_restarts`.
+        # Restarts until everything settled (after a process that stopped waiting with
+        # deliveries unsettled: a failure of the soak, reported above), at most `max_restarts`.
         restarts = 0
-        while _unsettled(db) and restarts < args.max_restarts:
+        while sum(_unsettled(db).values()) and restarts < args.max_restarts:
             restarts += 1
             seed = args.seed + 1 + restarts
             events.append(f"at {at()}: restart {restarts} (bus process {seed}) to settle")
-            finish(_start(args, work, 0, 0, seed), seed, args.settle_timeout + 30)
+            finish(_start(args, work, 0, 0, seed), seed, args.phase_timeout + args.settle_timeout)
         code = _report(args, work, db, events, published, exits, time.monotonic() - started)
         if code != 0 or args.keep:
             for suffix in ("", "-wal", "-shm"):
@@ -289,6 +301,7 @@ def _report(args: argparse.Namespace, work: Path, db: Path, events: list[str], p
                                or any(exits.get(seed) == 0 for seed in seeds[:-1]))
     )
     deaths = sum(1 for code in exits.values() if code != 0)
+    stalled = sum(1 for event in events if "stopped waiting" in event or "did not finish" in event)
     print(f"soak: {args.publishers} publishers, {args.messages} messages in total, wall time"
           f" {seconds:.1f}s ({args.failures:.0%} handler failures, {args.base_failures:.0%}"
           f" BaseException-class, {args.cancel_fraction:.0%} cancelled publishes, backend"
@@ -306,17 +319,19 @@ def _report(args: argparse.Namespace, work: Path, db: Path, events: list[str], p
     print(f"  handler runs: {dict(sorted(outcomes.items()))}; duplicates (successes after the first):"
           f" {duplicates} (bound: only in a later process after a death, at most once per death;"
           f" {deaths} death(s)); deliveries over the bound: {over_bound}")
-    ok = not lost and not missing_deliveries and not stuck and not over_bound
+    print(f"  bus processes that stalled (no progress for {args.settle_timeout:g}s, or out of"
+          f" time) with deliveries unsettled: {stalled}")
+    ok = not lost and not missing_deliveries and not stuck and not over_bound and not stalled
     counts = {
         "accepted": len(accepted), "refused": published["refused"],
         "cancelled": published["cancelled"], "stored": len(stored), "lost": len(lost),
         "missing_deliveries": missing_deliveries, "stuck": stuck, "duplicates": duplicates,
-        "over_bound": over_bound, "deaths": deaths, "faults": len(events),
+        "over_bound": over_bound, "deaths": deaths, "stalled": stalled, "faults": len(events),
         "runs": dict(outcomes), "deliveries": dict(statuses), "seconds": round(seconds, 1),
     }
     print(f"  counts: {json.dumps(counts, sort_keys=True)}")
     print(f"  result: {'OK' if ok else 'FAILED'}: {len(lost)} lost, {stuck} stuck,"
-          f" {over_bound} over the duplicate bound")
+          f" {over_bound} over the duplicate bound, {stalled} stalled")
     return 0 if ok else 1
 
 
@@ -335,8 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lease", type=float, default=2.0)
     parser.add_argument("--retry-for", type=float, default=30.0, help="SQLiteStore.retry_for")
     parser.add_argument("--busy-timeout", type=float, default=5.0)
-    parser.add_argument("--settle-timeout", type=float, default=60.0)
-    parser.add_argument("--phase-timeout", type=float, default=300.0)
+    parser.add_argument("--settle-timeout", type=float, default=60.0,
+                        help="a bus process stops waiting after this long without progress")
+    parser.add_argument("--phase-timeout", type=float, default=300.0,
+                        help="the limit of each phase (publishing; then settling, with the above)")
     parser.add_argument("--max-restarts", type=int, default=5)
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
     parser.add_argument("--seed", type=int, default=13)

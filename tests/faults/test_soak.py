@@ -27,7 +27,7 @@ def test_the_short_soak_loses_nothing_and_leaves_nothing_stuck() -> None:
     assert "write lock held 3s" in out and "disk full for 0.5s" in out, out
     counts = json.loads(out.split("  counts: ", 1)[1].splitlines()[0])
     assert counts["lost"] == 0 and counts["stuck"] == 0 and counts["missing_deliveries"] == 0, out
-    assert counts["over_bound"] == 0 and counts["deaths"] >= 1, out
+    assert counts["over_bound"] == 0 and counts["deaths"] >= 1 and counts["stalled"] == 0, out
     # The faults this run is about happened (else it proves nothing).
     assert counts["runs"].get("base", 0) > 0 and counts["runs"].get("fail", 0) > 0, out
     assert counts["cancelled"] > 0 and counts["accepted"] > 300, out
