@@ -1,13 +1,16 @@
 """Soak: many publishers on one SQLite event log through a SIGKILL and restart, a write lock
 held by another process, and a full disk; then every accepted message must have every delivery
 `succeeded` or `dead` (none `pending`/`running`/`failed`), and no delivery may have succeeded
-more often than the documented bound allows.
+more often than the documented bound allows (a second success only in a later process, after
+the process of the first died; see "How often a handler runs" in docs/explanation/event-log.md).
 
-    python benchmarks/soak.py                      # 100 publishers x 10,000 messages
+    python benchmarks/soak.py                      # 100 publishers, 10,000 messages in total
+    python benchmarks/soak.py --messages 100000 --disk-size 512m --phase-timeout 900
     python benchmarks/soak.py --messages 500 --publishers 10 --lock-seconds 1
 
-Needs root (it mounts a small tmpfs to fill). Prints counts; exits 1 when a message was lost
-or a delivery stuck, 2 when it cannot set up. Bounded: each phase has a time limit.
+Needs root (it mounts a small tmpfs to fill). Prints counts, each fault's time and the wall
+time; exits 1 when a message was lost, a delivery stuck, a bus process stalled or a delivery ran
+more often than the bound allows, 2 when it cannot set up. Bounded: each phase has a time limit.
 """
 
 from __future__ import annotations
