@@ -71,3 +71,44 @@ async def test_outcomes_survive_a_full_disk(tmp_path: Path) -> None:
             return filler.unlink
 
         await _outcomes_survive(backend, full, lease=1.0)
+
+
+async def test_deliveries_in_hand_through_a_write_lock_longer_than_the_lease_run_once(
+    sql_backend: SqlBackend,
+) -> None:
+    # While another process holds the write lock, the bus cannot renew its leases and they end
+    # in the database; the deliveries are still in this bus's hands (running, or queued behind a
+    # serial one), so once the lock is gone it must not claim them again for itself.
+    lease = 0.6
+    started: Counter[tuple[str, int]] = Counter()
+    release = anyio.Event()
+
+    def handler(subscriber: str) -> Any:
+        async def handle(message: Message[Any]) -> None:
+            started[(subscriber, message.data.shipment_id)] += 1
+            await release.wait()
+
+        return handle
+
+    bus = EventBus(CATALOG, store=sql_backend.new(busy_timeout=0.2, retry_for=1.0),
+                   poll_interval=0.05, lease=lease)
+    bus.on("shipmentCreated", handler("email"), name="email", mode="async")
+    bus.on("shipmentCreated", handler("crm"), name="crm", mode="serial")
+    async with bus:
+        for i in range(5):
+            await bus.publish("shipmentCreated", {"shipmentId": i})
+        await eventually(lambda: _true(len(started) == 6))  # 5 emails, the first crm
+        undo = sql_backend.hold_lock()
+        try:
+            await anyio.sleep(lease * 4)  # the leases end in the database meanwhile
+        finally:
+            undo()
+        await anyio.sleep(lease * 2)  # claims run meanwhile (every poll_interval)
+        release.set()
+
+        async def settled() -> bool:
+            rows = sql_backend.admin("SELECT status FROM deliveries", ())
+            return Counter(r[0] for r in rows) == {"succeeded": 10}
+
+        await eventually(settled)
+    assert len(started) == 10 and set(started.values()) == {1}, started

@@ -239,8 +239,10 @@ class Store(ABC):
     ) -> list[Claim]:
         """Atomically take up to `limit` due deliveries of the subscribers, oldest first: `pending`
         ones, `failed` ones whose `next_attempt_at` has come (and whose holder's lease ended) and
-        `running` ones whose lease ended (a crashed bus). They become `running`, owned by `owner`,
-        with `attempts` + 1. Several buses may claim concurrently; none gets a row twice."""
+        `running` ones whose lease ended (a crashed bus), never one `owner` holds itself (its
+        lease may have ended while the database could not take its renewals: the delivery is
+        still in its hands). They become `running`, owned by `owner`, with `attempts` + 1.
+        Several buses may claim concurrently; none gets a row twice."""
 
     @abstractmethod
     async def renew(self, owner: str, lease_until: datetime) -> None:

@@ -25,10 +25,13 @@ from tidings.runtime.stores._base import (
 )
 
 
-def is_due(row: Delivery, now: datetime) -> bool:
-    """Whether a bus may claim `row` at `now` (the rule every store implements)."""
+def is_due(row: Delivery, now: datetime, owner: str) -> bool:
+    """Whether bus `owner` may claim `row` at `now` (the rule every store implements): never a
+    row it holds itself, even once the lease ended in the log."""
     if row.status == "pending":
         return True
+    if row.owner is not None and row.owner == owner:
+        return False
     if row.status == "failed":
         return (row.next_attempt_at is None or row.next_attempt_at <= now) and (
             row.lease_until is None or row.lease_until < now
@@ -97,7 +100,7 @@ class MemoryStore(Store):
     ) -> list[Claim]:
         wanted = set(subscribers)
         due = sorted(
-            (key for key, row in self.rows.items() if key[1] in wanted and is_due(row, now)),
+            (key for key, row in self.rows.items() if key[1] in wanted and is_due(row, now, owner)),
             key=self._order.__getitem__,
         )[:limit]
         claims = []

@@ -325,7 +325,7 @@ class PostgresStore(SqlStore):
             " UPDATE deliveries d SET status = 'running', owner = %s, lease_until = %s,"
             " attempts = d.attempts + 1, updated_at = %s FROM due WHERE d.id = due.id"
             " RETURNING d.message_id, d.subscriber, d.attempts, d.id",
-            (list(subscribers), now, now, now, limit, owner, lease_until, now),
+            (list(subscribers), now, now, owner, now, owner, limit, owner, lease_until, now),
         )
         return [tuple(r) for r in cur.fetchall()]
 

@@ -452,11 +452,14 @@ class SqlStore(Store):
             await anyio.lowlevel.checkpoint()
 
     def _due_clause(self) -> str:
+        # Parameters: now, now, owner, now, owner. A row the claiming bus holds itself (its
+        # renewals waited behind a locked or full database meanwhile) is still in its hands.
         return (
             "(status = 'pending'"
             " OR (status = 'failed' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
-            " AND (lease_until IS NULL OR lease_until < ?))"
-            " OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?)))"
+            " AND (lease_until IS NULL OR lease_until < ?) AND (owner IS NULL OR owner <> ?))"
+            " OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?)"
+            " AND (owner IS NULL OR owner <> ?)))"
         )
 
     @abstractmethod

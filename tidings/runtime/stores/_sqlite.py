@@ -301,6 +301,6 @@ class SQLiteStore(SqlStore):
             " attempts = attempts + 1, updated_at = ? WHERE id IN (SELECT id FROM deliveries"
             f" WHERE subscriber IN ({', '.join('?' * len(subscribers))}) AND {self._due_clause()}"
             " ORDER BY id LIMIT ?) RETURNING message_id, subscriber, attempts, id",
-            (owner, self._db_time(lease_until), at, *subscribers, at, at, at, limit),
+            (owner, self._db_time(lease_until), at, *subscribers, at, at, owner, at, owner, limit),
         )
         return [tuple(r) for r in cur.fetchall()]
