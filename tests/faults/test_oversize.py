@@ -6,6 +6,7 @@ says so at WARNING now and then, not once per try. Real NATS, moto's SNS, SQLite
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,7 @@ from tests.faults.support import SqlBackend
 from tests.faults.test_nats_size import server_max_payload
 from tests.transports._proxy import TcpProxy
 from tests.transports.aws import moto_endpoint
-from tests.transports.conftest import NATS_URL, Broker, broker, catalog, catalog_name
+from tests.transports.conftest import Broker, broker, catalog, catalog_name
 from tidings.runtime import EventBus, Message, NatsTransport
 from tidings.runtime.stores._base import Delivery
 from tidings.runtime.transports import MessageTooLarge
@@ -134,3 +135,29 @@ async def test_a_relay_that_keeps_failing_warns_now_and_then(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.records
     back = relay_lines(caplog, logging.INFO)
     assert len(back) == 1 and "publishing again" in back[0], back
+
+
+async def test_sns_refuses_a_message_over_256_kib_with_its_attributes(moto_endpoint: str) -> None:
+    from tests.faults.test_nats_size import message
+    from tests.transports.aws import CREDENTIALS, unique_prefix
+    from tidings.runtime.transports import SnsSqsTransport, to_headers
+
+    def attributes_size(m: Any) -> int:  # SNS counts each attribute's name, type and value
+        return sum(len(k) + len("String") + len(v.encode()) for k, v in to_headers(m).items() if v)
+
+    base = message(0)
+    fits = SNS_LIMIT - len(base.payload.encode()) - attributes_size(base)
+    at_limit, over = message(fits), message(fits + 1)
+    assert len(at_limit.payload.encode()) + attributes_size(at_limit) == SNS_LIMIT
+    transport = SnsSqsTransport(endpoint_url=moto_endpoint, prefix=unique_prefix(), wait_time=1,
+                                client_kwargs=CREDENTIALS)
+    async with transport:
+        await transport.open(f"c{uuid.uuid4().hex[:10]}")
+        transport.check_size(at_limit)
+        await transport.publish(at_limit)  # SNS takes it
+        with pytest.raises(MessageTooLarge, match=rf"SNS takes at most {SNS_LIMIT} bytes") as checked:
+            transport.check_size(over)
+        assert (checked.value.size, checked.value.limit) == (SNS_LIMIT + 1, SNS_LIMIT)
+        with pytest.raises(MessageTooLarge, match=rf"is {SNS_LIMIT + 1} bytes with its attributes"):
+            await transport.publish(over)  # refused before sending: retrying cannot help
+        await transport.publish(message(10))  # the outbox still works

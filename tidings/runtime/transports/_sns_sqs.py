@@ -337,7 +337,8 @@ class SnsSqsTransport(Transport):
         (`MAX_MESSAGE_BYTES`); SNS would refuse it on every try."""
         attributes = _attributes(message)
         text = message.payload
-        if (len(text) + sum(len(v["StringValue"]) for v in attributes.values())) * 4 + 4096 < MAX_MESSAGE_BYTES:
+        at_most = (len(text) + sum(len(v["StringValue"]) for v in attributes.values())) * 4 + 4096
+        if at_most < MAX_MESSAGE_BYTES:
             return  # surely small enough, without encoding it
         size = _size(text.encode(), attributes)
         if size > MAX_MESSAGE_BYTES:
