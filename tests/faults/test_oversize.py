@@ -161,3 +161,25 @@ async def test_sns_refuses_a_message_over_256_kib_with_its_attributes(moto_endpo
         with pytest.raises(MessageTooLarge, match=rf"is {SNS_LIMIT + 1} bytes with its attributes"):
             await transport.publish(over)  # refused before sending: retrying cannot help
         await transport.publish(message(10))  # the outbox still works
+
+
+async def test_a_handler_that_raises_a_permanent_error_is_dead_at_once(sql_backend: SqlBackend) -> None:
+    from tidings.runtime import PermanentError, RetryPolicy
+
+    class NoSuchDocument(PermanentError):
+        pass
+
+    tries: list[int] = []
+
+    def handler(message: Message[Any]) -> None:
+        tries.append(message.attempt)
+        raise NoSuchDocument(f"document {message.data.document_id} was deleted")
+
+    bus = EventBus(catalog("probe"), store=sql_backend.new(), poll_interval=0.05)
+    bus.on("shipmentCreated", handler, mode="async", name="reader",
+           retry=RetryPolicy(max_attempts=5, initial_delay=0.01, retry_on=(Exception,)))
+    async with bus:
+        sent = await bus.publish("shipmentCreated", {"documentId": 7})
+        row = await until_row(bus, sent.id, "reader", lambda d: d.status in ("dead", "succeeded"))
+    assert (row.status, row.attempts, tries) == ("dead", 1, [1])
+    assert row.last_error is not None and "document 7 was deleted" in row.last_error
