@@ -183,3 +183,21 @@ async def test_a_handler_that_raises_a_permanent_error_is_dead_at_once(sql_backe
         row = await until_row(bus, sent.id, "reader", lambda d: d.status in ("dead", "succeeded"))
     assert (row.status, row.attempts, tries) == ("dead", 1, [1])
     assert row.last_error is not None and "document 7 was deleted" in row.last_error
+
+
+async def test_the_quick_size_bound_is_never_below_the_wire_size() -> None:
+    from datetime import UTC, datetime
+
+    from tidings.runtime.stores import StoredMessage
+    from tidings.runtime.transports import to_headers
+    from tidings.runtime.transports._wire import size_bound
+
+    mid = uuid.uuid4()
+    for payload, producer, traceparent in [("{}", None, None), ('"' + "é€😀" * 500 + '"', "ç" * 300,
+                                            "00-" + "f" * 32 + "-" + "e" * 16 + "-01")]:
+        m = StoredMessage(mid, "n" * 200, 2**31, payload, datetime.now(UTC), mid, mid, producer,
+                          traceparent)
+        headers = to_headers(m)
+        wire = len(payload.encode()) + 12 + sum(len(k) + len(v.encode()) + 4 for k, v in headers.items())
+        attributes = len(payload.encode()) + sum(len(k) + 6 + len(v.encode()) for k, v in headers.items())
+        assert size_bound(m) >= max(wire + 100, attributes)  # + the NATS stream header

@@ -30,7 +30,7 @@ from tidings.runtime.transports._base import (
     wire_name,
 )
 from tidings.runtime.transports._consume import consume_bounded
-from tidings.runtime.transports._wire import NAME, from_headers, to_headers
+from tidings.runtime.transports._wire import NAME, from_headers, size_bound, to_headers
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -335,12 +335,9 @@ class SnsSqsTransport(Transport):
     def check_size(self, message: StoredMessage) -> None:
         """Raise `MessageTooLarge` when `message` with its attributes is over SNS's 256 KiB
         (`MAX_MESSAGE_BYTES`); SNS would refuse it on every try."""
-        attributes = _attributes(message)
-        text = message.payload
-        at_most = (len(text) + sum(len(v["StringValue"]) for v in attributes.values())) * 4 + 4096
-        if at_most < MAX_MESSAGE_BYTES:
+        if size_bound(message) < MAX_MESSAGE_BYTES:
             return  # surely small enough, without encoding it
-        size = _size(text.encode(), attributes)
+        size = _size(message.payload.encode(), _attributes(message))
         if size > MAX_MESSAGE_BYTES:
             raise MessageTooLarge(
                 f"{message.name!r} message is {size} bytes with its attributes; SNS takes at most"
