@@ -29,7 +29,7 @@ import pydantic
 from tidings._errors import UserError
 from tidings._settings import Project, did_you_mean, load_project
 from tidings._summary import error_summary, validation_summary
-from tidings.runtime import EmitError, EventBus, MessageSpec, UnknownSubscriberError
+from tidings.runtime import EmitError, EventBus, MessageSpec, MessageTooLarge, UnknownSubscriberError
 from tidings.runtime.stores import (
     STATUSES,
     Delivery,
@@ -134,8 +134,12 @@ def _store(db: str | None, app: str | None, *, read_only: bool) -> tuple[Store, 
                     " [tool.tidings], or TIDINGS_DB/TIDINGS_APP)")
 
 
+_REFUSED = (UserError, StoreError, UnknownSubscriberError, MessageTooLarge)
+"""Errors that refuse the command before anything changed: one line, exit 2."""
+
+
 def _input_errors(exc: BaseException) -> list[Exception]:
-    if isinstance(exc, UserError | StoreError | UnknownSubscriberError):  # refused, nothing changed
+    if isinstance(exc, _REFUSED):  # refused, nothing changed
         return [exc]
     if isinstance(exc, BaseExceptionGroup):
         return [found for inner in exc.exceptions for found in _input_errors(inner)]
@@ -147,7 +151,7 @@ def _run(fn: Callable[[], Awaitable[T]], where: str = "") -> T:
     store) or bad input, also inside an exception group, as one `UserError`."""
     try:
         return anyio.run(fn)
-    except (UserError, StoreError, UnknownSubscriberError, BaseExceptionGroup) as exc:
+    except (*_REFUSED, BaseExceptionGroup) as exc:
         errors = _input_errors(exc)
         if not errors:
             raise

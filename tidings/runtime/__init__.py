@@ -2,7 +2,7 @@
 
 from tidings.runtime._clock import SYSTEM_CLOCK, Clock, SystemClock
 from tidings.runtime._event import Event, Message
-from tidings.runtime._retry import RetryPolicy
+from tidings.runtime._retry import PermanentError, RetryPolicy
 from tidings.runtime._spec import CatalogSpec, Kind, MessageSpec
 from tidings.runtime._upcast import UpcastError
 from tidings.runtime.bus import (
@@ -31,7 +31,13 @@ from tidings.runtime.stores import (
     StoreError,
     open_store,
 )
-from tidings.runtime.transports import NatsTransport, SnsSqsTransport, Transport, TransportError
+from tidings.runtime.transports import (
+    MessageTooLarge,
+    NatsTransport,
+    SnsSqsTransport,
+    Transport,
+    TransportError,
+)
 
 __all__ = [
     "LISTENER_ADDED",
@@ -51,9 +57,11 @@ __all__ = [
     "ListenerChange",
     "Message",
     "MessageSpec",
+    "MessageTooLarge",
     "Mode",
     "NatsTransport",
     "Once",
+    "PermanentError",
     "PostgresStore",
     "RetryPolicy",
     "SQLiteStore",

@@ -9,6 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 
+class PermanentError(Exception):
+    """An error retrying cannot fix (a message over the broker's size limit): `decide` makes
+    the delivery dead at its first such failure, whatever the policy's `retry_on` and attempts
+    left. Subclass it (or raise it from a handler) for failures that the same input will always
+    repeat; the dead row keeps the reason, and `replay` runs it again once the cause is fixed."""
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How a failed delivery is retried: exponential backoff with full jitter, then `dead`.
@@ -16,7 +23,8 @@ class RetryPolicy:
     Attempt n (1-based) that fails is retried after min(max_delay, initial_delay * 2**(n-1))
     seconds, multiplied by a uniform random factor in [0, 1) when `jitter` is true. After
     `max_attempts` attempts the delivery is dead. Only exceptions that are instances of
-    `retry_on` are retried; any other exception makes the delivery dead at once.
+    `retry_on` are retried; any other exception, and any `PermanentError`, makes the delivery
+    dead at once.
     """
 
     max_attempts: int = 5
@@ -52,9 +60,10 @@ class RetryDecision:
 
 
 def decide(policy: RetryPolicy, error: BaseException, attempt: int, now: datetime) -> RetryDecision:
-    """The one rule: an error `policy.retry_on` does not cover, or the last attempt, is dead;
-    anything else is retried after `backoff(policy, attempt)` seconds."""
+    """The one rule: a `PermanentError`, an error `policy.retry_on` does not cover, or the last
+    attempt, is dead; anything else is retried after `backoff(policy, attempt)` seconds."""
     text = "".join(traceback.format_exception(error)).rstrip()
-    if not isinstance(error, policy.retry_on) or attempt >= policy.max_attempts:
+    if (isinstance(error, PermanentError) or not isinstance(error, policy.retry_on)
+            or attempt >= policy.max_attempts):
         return RetryDecision(None, text)
     return RetryDecision(now + timedelta(seconds=backoff(policy, attempt)), text)

@@ -35,7 +35,7 @@ from tidings.runtime.emitter import (
     current_event,
     event_names,
 )
-from tidings.runtime.stores._base import Delivery, Store
+from tidings.runtime.stores._base import Delivery, Store, StoredMessage
 from tidings.runtime.stores._storable import check_storable
 from tidings.runtime.transports._base import Transport
 
@@ -157,7 +157,11 @@ class EventBus(Emittery):
     async def publish(
         self, name: str, data: object = None, /, *, producer: str | None = None
     ) -> Message[Any]:
-        """`emit`, returning the delivered `Message` (its id identifies it in the log)."""
+        """`emit`, returning the delivered `Message` (its id identifies it in the log).
+
+        A distributed message over the broker's size limit (NATS's `max_payload`, once the
+        transport has connected; SNS's 256 KiB) raises `MessageTooLarge`, naming the message,
+        its size and the limit, before anything is stored or run."""
         hooks = slot.hooks
         if hooks is not None:
             return await hooks.publish(name, partial(self._publish, name, data, producer))
@@ -165,9 +169,9 @@ class EventBus(Emittery):
 
     async def _publish(self, name: str, data: object, producer: str | None, traceparent: str | None
                        ) -> Message[Any]:
-        message, subs = self._accept(name, data, producer, "emit", traceparent)
-        if self.store is not None:
-            await self._append(message, subs)
+        message, stored, subs = self._accept(name, data, producer, "emit", traceparent)
+        if stored is not None:
+            await self._append(message, stored, subs)
         if subs:
             errors: list[Exception] = []
             token = current_event.set(message)
@@ -191,9 +195,9 @@ class EventBus(Emittery):
 
     async def _emit_serial(self, name: str, data: object, producer: str | None,
                            traceparent: str | None) -> Message[Any]:
-        message, subs = self._accept(name, data, producer, "emit_serial", traceparent)
-        if self.store is not None:
-            await self._append(message, subs)
+        message, stored, subs = self._accept(name, data, producer, "emit_serial", traceparent)
+        if stored is not None:
+            await self._append(message, stored, subs)
         token = current_event.set(message)
         try:
             await self.dispatcher.run_serially(subs, message)
@@ -202,21 +206,29 @@ class EventBus(Emittery):
         return message
 
     def _accept(self, name: str, data: object, producer: str | None, kind: str,
-                traceparent: str | None = None) -> tuple[Message[Any], tuple[Subscription, ...]]:
-        # The message, validated, and its deliveries (the relay's too).
+                traceparent: str | None = None
+                ) -> tuple[Message[Any], StoredMessage | None, tuple[Subscription, ...]]:
+        # The message, validated; its stored form (with a store); its deliveries (the relay's
+        # too). Whatever cannot be stored, or relayed, is refused here: nothing ran or changed.
+        stored = None
         if self.store is not None:
             self._lifecycle.check_emit(name, self.started, isinstance(current_event.get(), Message))
         message = build_message(self._spec(name), data, producer, traceparent)
         if self.store is not None:
             check_storable(message.data)  # what the log could not give back is refused here
+            stored = to_stored(message)
+        relay = self._relay if name in self._relay_names else None
+        if relay is not None:
+            assert self.transport is not None and stored is not None
+            self.transport.check_size(stored)  # MessageTooLarge: the broker could never take it
         subs = self.dispatcher.prepare(message, kind)
-        relay = self._relay
-        if relay is not None and name in self._relay_names:
+        if relay is not None:
             relay.queue = self.dispatcher.async_queue  # this start's queue
             subs = (*subs, relay)
-        return message, subs
+        return message, stored, subs
 
-    async def _append(self, message: Message[Any], subs: tuple[Subscription, ...]) -> None:
+    async def _append(self, message: Message[Any], stored: StoredMessage,
+                      subs: tuple[Subscription, ...]) -> None:
         # The message and a delivery row per persisted subscriber, in one transaction.
         # Shielded: once the append is queued it commits whatever the caller does, so a caller
         # cancelled meanwhile (a request deadline) must still hand the message to its
@@ -224,7 +236,7 @@ class EventBus(Emittery):
         assert self.store is not None and message.emitted_at is not None
         names = [s.listener.name for s in subs if s.active and isinstance(s.listener, Runner)]
         with anyio.CancelScope(shield=True):
-                await self.store.append(to_stored(message), names, self._lifecycle.owner,
+            await self.store.append(stored, names, self._lifecycle.owner,
                                     message.emitted_at + self._lifecycle.lease_delta)
 
     # -- versions ------------------------------------------------------------------------------

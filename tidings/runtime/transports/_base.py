@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import ClassVar, Self
 
+from tidings.runtime._retry import PermanentError
 from tidings.runtime.stores._base import StoredMessage
 
 
@@ -18,9 +19,11 @@ class TransportError(Exception):
     """The broker refused or could not take an operation (the outbox relay retries it)."""
 
 
-class MessageTooLarge(TransportError):
+class MessageTooLarge(TransportError, PermanentError):
     """The broker can never take this message: it is over the broker's size limit (`limit`
-    bytes; the message is `size`). Retrying cannot help: refuse it at emit, or let it go dead."""
+    bytes; the message is `size`, headers or attributes included). Retrying cannot help: the
+    bus refuses it at emit (before storing it) when the limit is known, and the outbox relay's
+    delivery goes `dead` at once when it is learned later (a `PermanentError`)."""
 
     def __init__(self, message: str, *, size: int, limit: int) -> None:
         super().__init__(message)

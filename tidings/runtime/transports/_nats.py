@@ -29,7 +29,7 @@ from tidings.runtime.transports._base import (
 )
 from tidings.runtime.transports._bridge import Bridge
 from tidings.runtime.transports._consume import consume_bounded
-from tidings.runtime.transports._wire import from_headers, subject, to_headers
+from tidings.runtime.transports._wire import from_headers, size_bound, subject, to_headers
 
 log = logging.getLogger("tidings.nats")
 EXPECTED_STREAM = "Nats-Expected-Stream"
@@ -345,10 +345,11 @@ class NatsTransport(Transport):
     def check_size(self, message: StoredMessage) -> None:
         """Raise `MessageTooLarge` when `message` with its headers is over the server's
         `max_payload` (learned on connecting; unknown, and not checked, before that)."""
-        limit, text, headers = self._max_payload, message.payload, to_headers(message)
-        if limit is None or len(text) * 4 + sum(map(len, headers.values())) * 4 + 4096 < limit:
+        limit = self._max_payload
+        # The stream name travels in a header: the given one, or a derived one of 64 at most.
+        if limit is None or size_bound(message) + len(self.stream or "") + 64 < limit:
             return  # surely small enough, without encoding it
-        self._check_size(message.name, text.encode(), headers)
+        self._check_size(message.name, message.payload.encode(), to_headers(message))
 
     async def declare(self, subscription: RemoteSubscription) -> None:
         """Create the subscriber's durable pull consumer (and the stream) now."""

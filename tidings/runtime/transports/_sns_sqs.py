@@ -23,13 +23,14 @@ from tidings.runtime.stores._base import StoredMessage
 from tidings.runtime.transports._base import (
     Handle,
     Incoming,
+    MessageTooLarge,
     RemoteSubscription,
     Transport,
     TransportError,
     wire_name,
 )
 from tidings.runtime.transports._consume import consume_bounded
-from tidings.runtime.transports._wire import NAME, from_headers, to_headers
+from tidings.runtime.transports._wire import NAME, from_headers, size_bound, to_headers
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -47,8 +48,22 @@ MAX_FILTER_VALUES = 150
 event of the catalog and drops the others itself."""
 MAX_BATCH_BYTES = 262144
 """SNS's cap on one PublishBatch request (bodies and attributes)."""
+MAX_MESSAGE_BYTES = 262144
+"""SNS's cap on one message, its attributes (names, types and values) included: 256 KiB."""
 RETENTION = 1209600
 """Both queues keep a message 14 days (SQS's maximum), so a subscriber can be down that long."""
+
+
+def _attributes(message: StoredMessage) -> dict[str, Any]:
+    """`message`'s metadata as SNS String message attributes (SNS takes no empty value)."""
+    return {key: {"DataType": "String", "StringValue": value}
+            for key, value in to_headers(message).items() if value}
+
+
+def _size(body: bytes, attributes: dict[str, Any]) -> int:
+    """What SNS counts against its size caps: the body and every attribute's name, type, value."""
+    return len(body) + sum(len(key) + len("String") + len(value["StringValue"].encode())
+                           for key, value in attributes.items())
 
 
 class _Pending:
@@ -58,13 +73,8 @@ class _Pending:
 
     def __init__(self, message: StoredMessage) -> None:
         self.message = message
-        self.attributes: dict[str, Any] = {
-            key: {"DataType": "String", "StringValue": value}
-            for key, value in to_headers(message).items() if value  # SNS takes no empty value
-        }
-        self.size = len(message.payload.encode()) + sum(
-            len(key) + len("String") + len(value["StringValue"].encode())
-            for key, value in self.attributes.items())
+        self.attributes = _attributes(message)
+        self.size = _size(message.payload.encode(), self.attributes)
         self.taken = False
         self.done = False
         self.error: TransportError | None = None
@@ -322,11 +332,26 @@ class SnsSqsTransport(Transport):
             if self._outbox:
                 self._outbox[0].wake.set()
 
+    def check_size(self, message: StoredMessage) -> None:
+        """Raise `MessageTooLarge` when `message` with its attributes is over SNS's 256 KiB
+        (`MAX_MESSAGE_BYTES`); SNS would refuse it on every try."""
+        if size_bound(message) < MAX_MESSAGE_BYTES:
+            return  # surely small enough, without encoding it
+        size = _size(message.payload.encode(), _attributes(message))
+        if size > MAX_MESSAGE_BYTES:
+            raise MessageTooLarge(
+                f"{message.name!r} message is {size} bytes with its attributes; SNS takes at most"
+                f" {MAX_MESSAGE_BYTES} bytes (256 KiB) a message, attributes included: send less"
+                " (or a reference to the data)", size=size, limit=MAX_MESSAGE_BYTES,
+            )
+
     async def publish(self, message: StoredMessage) -> None:
         """Publish to the catalog's topic (created on first use, and again if deleted); returns
-        once SNS accepted it, else raises TransportError. Concurrent calls are sent in call
-        order, up to 10 at a time (`PublishBatch`, one batch in flight): the broker gets them in
-        the order the outbox relay sent them."""
+        once SNS accepted it, else raises TransportError (`MessageTooLarge`, before sending, for
+        a message over SNS's size cap). Concurrent calls are sent in call order, up to 10 at a
+        time (`PublishBatch`, one batch in flight): the broker gets them in the order the outbox
+        relay sent them."""
+        self.check_size(message)
         item = _Pending(message)
         self._outbox.append(item)
         try:
