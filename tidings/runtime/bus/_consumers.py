@@ -17,7 +17,7 @@ from tidings.runtime._records import load_or_bury, log_fields
 from tidings.runtime._telemetry import slot
 from tidings.runtime._upcast import Upcasters
 from tidings.runtime.bus._lifecycle import Lifecycle
-from tidings.runtime.bus._runner import BROKER_LEASE, Runner
+from tidings.runtime.bus._runner import BROKER_LEASE, Runner, as_failure
 from tidings.runtime.emitter import Dispatcher, call, current_event, resume, start
 from tidings.runtime.stores._base import Outcome, Store
 from tidings.runtime.transports._base import Incoming, RemoteSubscription, Transport
@@ -184,10 +184,20 @@ class Consumers:
         runner.in_flight.add(message.id)
         hooks = slot.hooks
         span = None if hooks is None else hooks.attempt(message, runner.name, self.transport.kind)
+        stop: BaseException | None = None
         try:
             try:
-                if (pending := call(runner.listener, message)) is not None:
-                    await pending
+                try:
+                    if (pending := call(runner.listener, message)) is not None:
+                        await pending
+                except Exception:
+                    raise
+                except BaseException as other:
+                    if (failure := as_failure(other)) is None:
+                        raise
+                    if isinstance(other, (KeyboardInterrupt, SystemExit)):
+                        stop = other  # raised once the attempt is recorded and settled
+                    raise failure from other
             except Exception as exc:
                 retry_at = runner.failed(message, exc, False, broker=self.owner)
                 if span is not None:
@@ -201,6 +211,8 @@ class Consumers:
                 else:
                     delay = max(0.0, (retry_at - self.lifecycle.now()).total_seconds())
                     await self._settle(incoming.retry(delay), message, runner)
+                if stop is not None and not self.lifecycle.interrupt(stop):
+                    raise stop from None
             except BaseException:
                 if span is not None:
                     span.abandoned()

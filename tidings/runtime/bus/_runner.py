@@ -39,9 +39,10 @@ class HandlerAborted(RuntimeError):
     (without `shutdown_timeout`) and leaving `async with bus:` raises it."""
 
 
-def _as_failure(exc: BaseException) -> Exception | None:
-    # What a BaseException out of a handler is: None for the bus's (or the caller's) own
-    # cancellation, which puts the delivery back; else an error to record as a failed attempt.
+def as_failure(exc: BaseException) -> Exception | None:
+    """What a BaseException out of a handler is: None for the bus's (or the caller's) own
+    cancellation, which puts the delivery back; else a `HandlerAborted` to record as a failed
+    attempt."""
     if isinstance(exc, anyio.get_cancelled_exc_class()) and anyio.current_effective_deadline() == -math.inf:
         return None
     failure = HandlerAborted(f"the handler raised {type(exc).__name__}: {exc!r}")
@@ -105,7 +106,7 @@ class Runner:
                     except (KeyboardInterrupt, SystemExit) as stop:
                         # Recorded (and committed) before it stops the process, so a poison message
                         # goes dead at max_attempts across restarts.
-                        failure = _as_failure(stop)
+                        failure = as_failure(stop)
                         assert failure is not None
                         retry_at = self.failed(message, failure, False)
                         if span is not None:
@@ -121,7 +122,7 @@ class Runner:
                     except Exception:
                         raise
                     except BaseException as other:
-                        failure = _as_failure(other)
+                        failure = as_failure(other)
                         if failure is None:
                             raise
                         raise failure from other
