@@ -140,11 +140,9 @@ class Dispatcher:
             try:
                 result = sub.listener(event)
                 if type(result) is COROUTINE:
-                    try:
-                        return i, (result, result.send(None))
-                    except StopIteration:
-                        continue
-                if result is not None and (suspended := start(result)) is not None:
+                    for yielded in result.__await__():  # `start`, inlined: it suspended
+                        return i, (result, yielded)
+                elif result is not None and (suspended := start(result)) is not None:
                     return i, suspended
             except Exception as exc:
                 errors.append(exc)
