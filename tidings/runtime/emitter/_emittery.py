@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Final, Self
 import anyio
 
 from tidings.runtime._event import Event
-from tidings.runtime.emitter._dispatch import Dispatcher, Subscription
+from tidings.runtime.emitter._dispatch import DONE, At, Dispatcher, Subscription
 from tidings.runtime.emitter._eager import start
 from tidings.runtime.emitter._iterators import EventIterator, Once
 from tidings.runtime.emitter._names import (
@@ -73,9 +73,11 @@ class Emittery:
         if subs:
             errors: list[Exception] = []
             ctx = copy_context()  # `dispatcher.run`, inlined: one coroutine less per emit
-            i, suspended = ctx.run(dispatcher.start_until_suspended, subs, 0, event, errors)
-            if suspended is not None:
-                await dispatcher.go_on(subs, i, suspended, ctx, event, errors)
+            at = At(0)
+            starting = dispatcher.start_in_order(subs, event, errors, at)
+            yielded = ctx.run(next, starting, DONE)
+            if yielded is not DONE:
+                await dispatcher.go_on(subs, at, (starting, yielded), ctx, event, errors)
             if errors:
                 raise ExceptionGroup(f"{len(errors)} listener(s) of {name!r} failed", errors)
 
