@@ -175,14 +175,16 @@ class Dispatcher:
     async def run_serially(self, subs: tuple[Subscription, ...], event: Event[Any]) -> None:
         """`emit_serial`: one after another; the first error propagates and stops the rest."""
         for sub in subs:
-            if sub.queue is None and sub.active:
-                result = sub.listener(event)  # `call`, inlined: a function call per listener
-                if result is None:  # costs emit_serial about a fifth of its time
-                    continue
-                if type(result) is COROUTINE or hasattr(result, "__await__"):
-                    await result
-            elif sub.active:
+            if not sub.active:
+                continue
+            if sub.queue is not None:
                 self.enqueue(sub, event)
+                continue
+            result = sub.listener(event)  # `call`, inlined: a function call per listener
+            if type(result) is COROUTINE:  # costs emit_serial about a fifth of its time
+                await result
+            elif result is not None and hasattr(result, "__await__"):
+                await result
 
     # -- background queues ---------------------------------------------------------------------
 
