@@ -92,9 +92,7 @@ class Emittery:
                 dispatcher.enqueue(sub, event)
                 continue
             result = sub.listener(event)
-            if type(result) is COROUTINE:
-                await result
-            elif result is not None and hasattr(result, "__await__"):
+            if type(result) is COROUTINE or (result is not None and hasattr(result, "__await__")):
                 await result
 
     # -- lifecycle -----------------------------------------------------------------------------
