@@ -4,8 +4,9 @@ and serial subscribers. `Emittery` and `EventBus` both drive a `Dispatcher`."""
 
 from __future__ import annotations
 
+import types
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from contextvars import Context, copy_context
 from typing import TYPE_CHECKING, Any, Final
 
@@ -49,6 +50,21 @@ class Queue:
 
 def _begin(listener: Listener, event: Event[Any]) -> Suspended | None:
     return start(listener(event))
+
+
+DONE: Final = object()
+"""What `next` returns for a finished `Dispatcher.start_in_order`."""
+
+
+class At:
+    """How far one `Dispatcher.start_in_order` got: the subscription it is at, and whether that
+    one suspended (then the rest start elsewhere)."""
+
+    __slots__ = ("index", "suspended")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.suspended = False
 
 
 class Dispatcher:
@@ -104,15 +120,19 @@ class Dispatcher:
         leak back); the first that suspends goes on in this task, the rest in a helper task, so
         all start in order and run concurrently. Listener errors go to `errors`."""
         ctx = copy_context()
-        i, suspended = ctx.run(self.start_until_suspended, subs, first, event, errors)
-        if suspended is not None:
-            await self.go_on(subs, i, suspended, ctx, event, errors)
+        at = At(first)
+        starting = self.start_in_order(subs, event, errors, at)
+        yielded = ctx.run(next, starting, DONE)
+        if yielded is not DONE:
+            await self.go_on(subs, at, (starting, yielded), ctx, event, errors)
 
     async def go_on(
-        self, subs: tuple[Subscription, ...], i: int, suspended: Suspended, ctx: Context,
+        self, subs: tuple[Subscription, ...], at: At, suspended: Suspended, ctx: Context,
         event: Event[Any], errors: list[Exception],
     ) -> None:
-        """Drive subs[i] (suspended) here while a helper task starts subs[i+1:]; join both."""
+        """Drive subs[at.index] (suspended) here while a helper task starts the rest; join both."""
+        at.suspended = True
+        i = at.index
         helper = Helper(self.run, subs, i + 1, event, errors) if i + 1 < len(subs) else None
         try:
             await resume(suspended, ctx)
@@ -125,42 +145,45 @@ class Dispatcher:
         if helper is not None:
             await helper.join()
 
-    def start_until_suspended(
-        self, subs: tuple[Subscription, ...], first: int, event: Event[Any], errors: list[Exception]
-    ) -> tuple[int, Suspended | None]:
-        """Start subs[first:] in order (queue the background ones) until one suspends: its
-        index and state, or (len(subs), None) when every one finished at once."""
-        for i in range(first, len(subs)):
+    @types.coroutine
+    def start_in_order(
+        self, subs: tuple[Subscription, ...], event: Event[Any], errors: list[Exception], at: At
+    ) -> Generator[Any, Any, None]:
+        """Start subs[at.index:] in order (queue the background ones), each run to its end by
+        `yield from`, which steps it without a StopIteration per listener; the caller steps this
+        with `next`, so a yield means subs[at.index] suspended: the caller sets `at.suspended`,
+        starts the rest elsewhere, and this stops when that one ends."""
+        for i in range(at.index, len(subs)):
             sub = subs[i]
             if not sub.active:
                 continue
             if sub.queue is not None:
                 self.enqueue(sub, event)
                 continue
+            at.index = i
             try:
                 result = sub.listener(event)
                 if type(result) is COROUTINE:
-                    try:
-                        return i, (result, result.send(None))
-                    except StopIteration:
-                        continue
-                if result is not None and (suspended := start(result)) is not None:
-                    return i, suspended
+                    yield from result  # type: ignore[misc]  # allowed: this is a types.coroutine
+                elif result is not None and hasattr(result, "__await__"):
+                    yield from result.__await__()
             except Exception as exc:
                 errors.append(exc)
-        return len(subs), None
+            if at.suspended:
+                return
 
     async def run_serially(self, subs: tuple[Subscription, ...], event: Event[Any]) -> None:
         """`emit_serial`: one after another; the first error propagates and stops the rest."""
         for sub in subs:
-            if sub.queue is None and sub.active:
-                result = sub.listener(event)  # `call`, inlined: a function call per listener
-                if result is None:  # costs emit_serial about a fifth of its time
-                    continue
-                if type(result) is COROUTINE or hasattr(result, "__await__"):
-                    await result
-            elif sub.active:
+            if not sub.active:
+                continue
+            if sub.queue is not None:
                 self.enqueue(sub, event)
+                continue
+            result = sub.listener(event)  # `call`, inlined: a function call per listener costs
+            # emit_serial about a fifth of its time
+            if type(result) is COROUTINE or (result is not None and hasattr(result, "__await__")):
+                await result
 
     # -- background queues ---------------------------------------------------------------------
 

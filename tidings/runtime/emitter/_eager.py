@@ -31,11 +31,12 @@ def start(result: object) -> Suspended | None:
     propagate to the caller.
     """
     if type(result) is COROUTINE:
-        step = result
-    elif result is None or not hasattr(result, "__await__"):
+        for yielded in result.__await__():  # a for loop: no StopIteration raised (and paid for)
+            return result, yielded  # when it finishes, unlike `send(None)`
         return None
-    else:
-        step = result.__await__()
+    if result is None or not hasattr(result, "__await__"):
+        return None
+    step = result.__await__()
     try:
         return step, step.send(None)
     except StopIteration:
