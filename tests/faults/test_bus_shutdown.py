@@ -25,6 +25,26 @@ pytestmark = pytest.mark.anyio
 HANG_GUARD = 20.0  # seconds: set free a handler the bus waited for, so a failing test ends
 
 
+class Stubborn:
+    """A handler that ignores the shutdown's cancellation until `release` is set (by the test,
+    or by `hang_guard` after HANG_GUARD seconds, so that a failing test ends)."""
+
+    def __init__(self) -> None:
+        self.started, self.release, self.finished = anyio.Event(), anyio.Event(), anyio.Event()
+
+    async def __call__(self, message: Message[Any]) -> None:
+        self.started.set()
+        try:
+            with anyio.CancelScope(shield=True):
+                await self.release.wait()
+        finally:
+            self.finished.set()
+
+    async def hang_guard(self) -> None:
+        await anyio.sleep(HANG_GUARD)
+        self.release.set()
+
+
 async def test_serial_shutdown_with_a_queue_behind_a_hung_delivery_is_bounded(
     sql_backend: SqlBackend,
 ) -> None:
@@ -58,19 +78,9 @@ async def test_serial_shutdown_with_a_queue_behind_a_hung_delivery_is_bounded(
 async def test_a_handler_that_shields_itself_does_not_keep_the_bus_from_stopping(
     sql_backend: SqlBackend, mode: Mode, caplog: pytest.LogCaptureFixture
 ) -> None:
-    started, release, finished = anyio.Event(), anyio.Event(), anyio.Event()
-
-    async def stubborn(message: Message[Any]) -> None:
-        started.set()
-        try:
-            with anyio.CancelScope(shield=True):  # ignores the shutdown's cancellation
-                await release.wait()
-        finally:
-            finished.set()
-
-    async def hang_guard() -> None:
-        await anyio.sleep(HANG_GUARD)
-        release.set()
+    stubborn = Stubborn()
+    started, release, finished, hang_guard = (stubborn.started, stubborn.release, stubborn.finished,
+                                              stubborn.hang_guard)
 
     bus = EventBus(CATALOG, store=sql_backend.new(), poll_interval=0.05, shutdown_timeout=0.2)
     bus.on("shipmentCreated", stubborn, mode=mode, name="stubborn")
@@ -107,19 +117,9 @@ async def test_a_remote_handler_that_shields_itself_does_not_keep_the_bus_from_s
     # The same on a bus with a transport: a remote subscriber's delivery from the real NATS.
     require_service("NATS", "127.0.0.1", 4222)
     name = f"t{uuid.uuid4().hex[:12]}"
-    started, release, finished = anyio.Event(), anyio.Event(), anyio.Event()
-
-    async def stubborn(message: Message[Any]) -> None:
-        started.set()
-        try:
-            with anyio.CancelScope(shield=True):
-                await release.wait()
-        finally:
-            finished.set()
-
-    async def hang_guard() -> None:
-        await anyio.sleep(HANG_GUARD)
-        release.set()
+    stubborn = Stubborn()
+    started, release, finished, hang_guard = (stubborn.started, stubborn.release, stubborn.finished,
+                                              stubborn.hang_guard)
 
     producer = EventBus(catalog(name), store=SQLiteStore(tmp_path / "p.db"),
                         transport=NatsTransport(NATS_URL, fetch_timeout=0.5))

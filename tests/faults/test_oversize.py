@@ -21,7 +21,7 @@ from tests.transports._proxy import TcpProxy
 from tests.transports.aws import moto_endpoint
 from tests.transports.conftest import Broker, broker, catalog, catalog_name
 from tidings.runtime import EventBus, Message, NatsTransport
-from tidings.runtime.stores._base import Delivery
+from tidings.runtime.stores import Delivery
 from tidings.runtime.transports import MessageTooLarge
 
 __all__ = ["broker", "catalog_name", "moto_endpoint"]  # fixtures, imported for pytest
@@ -48,6 +48,13 @@ async def until_row(bus: EventBus, message_id: UUID, subscriber: str,
             if rows and done(rows[0]):
                 return rows[0]
             await anyio.sleep(0.05)
+
+
+def bus_through(proxy: TcpProxy, backend: SqlBackend, catalog_name: str) -> EventBus:
+    """A bus on `backend` whose NATS transport goes through `proxy` (cut it to make NATS away)."""
+    return EventBus(catalog(catalog_name), store=backend.new(), poll_interval=0.05,
+                    transport=NatsTransport(f"nats://127.0.0.1:{proxy.port}",
+                                            connect_options={"connect_timeout": 0.2}))
 
 
 def relay_lines(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
@@ -92,9 +99,7 @@ async def test_a_stored_message_the_broker_can_never_take_goes_dead_at_once(
     limit = await server_max_payload()
     with TcpProxy("127.0.0.1", 4222) as proxy, caplog.at_level(logging.DEBUG, logger="tidings"):
         proxy.cut()
-        bus = EventBus(catalog(catalog_name), store=sql_backend.new(), poll_interval=0.05,
-                       transport=NatsTransport(f"nats://127.0.0.1:{proxy.port}",
-                                               connect_options={"connect_timeout": 0.2}))
+        bus = bus_through(proxy, sql_backend, catalog_name)
         async with bus:
             big = await bus.publish("documentUploaded", {"documentId": 1, "note": "x" * limit})
             await until_row(bus, big.id, RELAY + "nats", lambda d: d.attempts >= 1 and d.status == "failed")
@@ -117,9 +122,7 @@ async def test_a_relay_that_keeps_failing_warns_now_and_then(
     require_service("NATS", "127.0.0.1", 4222)
     with TcpProxy("127.0.0.1", 4222) as proxy, caplog.at_level(logging.DEBUG, logger="tidings"):
         proxy.cut()
-        bus = EventBus(catalog(catalog_name), store=sql_backend.new(), poll_interval=0.05,
-                       transport=NatsTransport(f"nats://127.0.0.1:{proxy.port}",
-                                               connect_options={"connect_timeout": 0.2}))
+        bus = bus_through(proxy, sql_backend, catalog_name)
         async with bus:
             sent = await bus.publish("documentUploaded", {"documentId": 1})
             row = await until_row(bus, sent.id, RELAY + "nats", lambda d: d.attempts >= 7)
