@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Any
-from uuid import UUID
 
-import anyio
 import pytest
 
 from tests.conftest import require_service
@@ -19,9 +16,8 @@ from tests.faults.support import SqlBackend
 from tests.faults.test_nats_size import server_max_payload
 from tests.transports._proxy import TcpProxy
 from tests.transports.aws import moto_endpoint
-from tests.transports.conftest import Broker, broker, catalog, catalog_name
+from tests.transports.conftest import Broker, broker, catalog, catalog_name, until_row
 from tidings.runtime import EventBus, Message, NatsTransport
-from tidings.runtime.stores import Delivery
 from tidings.runtime.transports import MessageTooLarge
 
 __all__ = ["broker", "catalog_name", "moto_endpoint"]  # fixtures, imported for pytest
@@ -38,16 +34,6 @@ async def broker_limit(broker: Broker) -> int:
     return SNS_LIMIT
 
 
-async def until_row(bus: EventBus, message_id: UUID, subscriber: str,
-                    done: Callable[[Delivery], bool], timeout: float = 40.0) -> Delivery:
-    """The delivery row once `done(row)` (polled; `timeout` only guards against a hang)."""
-    assert bus.store is not None
-    with anyio.fail_after(timeout):
-        while True:
-            rows = await bus.store.deliveries([(message_id, subscriber)])
-            if rows and done(rows[0]):
-                return rows[0]
-            await anyio.sleep(0.05)
 
 
 def bus_through(proxy: TcpProxy, backend: SqlBackend, catalog_name: str) -> EventBus:

@@ -8,25 +8,14 @@ import logging
 from typing import Any
 
 import anyio
-import psycopg
 import pytest
 
 from tests.conftest import require_service
 from tests.faults.support import drop_schema, new_schema
-from tests.store.support import CATALOG, PG_DSN
+from tests.store.support import CATALOG, PG_DSN, terminate_connections
 from tidings.runtime import EventBus, Message, PostgresStore
 
 pytestmark = pytest.mark.anyio
-
-
-def _kill(application_name: str) -> int:
-    # From an admin connection: terminate every server connection of the store (only its own).
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-            (application_name,),
-        ).fetchall()
-    return len(rows)
 
 
 async def test_waiting_for_a_connection_after_kills_is_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -49,7 +38,7 @@ async def test_waiting_for_a_connection_after_kills_is_logged(caplog: pytest.Log
                     await bus.publish("shipmentCreated", {"shipmentId": i})
                 killed = 0
                 for _ in range(3):  # rapid kills, as the probe did
-                    killed += await anyio.to_thread.run_sync(_kill, app)
+                    killed += await anyio.to_thread.run_sync(terminate_connections, app)
                     await anyio.sleep(0.05)
                 assert killed >= 3
                 for i in range(10, 20):

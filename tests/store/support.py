@@ -15,6 +15,19 @@ PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 FAST = RetryPolicy(max_attempts=3, initial_delay=0.005, max_delay=0.02)
 
 
+def terminate_connections(application_name: str) -> int:
+    """From an admin connection, terminate every server connection of the PostgreSQL store
+    opened with `application_name` (and only those); how many there were."""
+    import psycopg
+
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (application_name,),
+        ).fetchall()
+    return len(rows)
+
+
 class Shipment(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(populate_by_name=True)
     shipment_id: int = pydantic.Field(alias="shipmentId")

@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from tests.conftest import require_service
-from tests.store.support import CATALOG, PG_DSN
+from tests.store.support import CATALOG, PG_DSN, terminate_connections
 from tidings.runtime import EventBus, Message
 from tidings.runtime.stores import PostgresStore, SQLiteStore, StoreError, open_store
 
@@ -76,15 +76,6 @@ async def test_postgres_going_away_and_coming_back_loses_no_message() -> None:
         await anyio.sleep(0)
         ran[message.data.shipment_id] += 1
 
-    def cut() -> int:
-        # Terminate every server connection of this store (and only this store's).
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
-            rows = conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-                (app,),
-            ).fetchall()
-        return len(rows)
-
     bus.on("shipmentCreated", handler, name="email", mode="async")
     try:
         cuts = 0
@@ -93,7 +84,7 @@ async def test_postgres_going_away_and_coming_back_loses_no_message() -> None:
             nonlocal cuts
             for _ in range(5):
                 await anyio.sleep(0.1)
-                cuts += await anyio.to_thread.run_sync(cut)
+                cuts += await anyio.to_thread.run_sync(terminate_connections, app)
 
         async with bus:
             async with anyio.create_task_group() as tg:

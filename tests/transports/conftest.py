@@ -9,12 +9,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+import anyio
 import pydantic
 import pytest
 
 from tests.conftest import require_service
 from tests.transports.aws import CREDENTIALS, moto_endpoint
-from tidings.runtime import CatalogSpec, MessageSpec, RetryPolicy
+from tidings.runtime import CatalogSpec, EventBus, MessageSpec, RetryPolicy
+from tidings.runtime.stores import Delivery
 from tidings.runtime.transports import NatsTransport, Transport
 
 __all__ = ["moto_endpoint"]  # the session fixture, for the tests here
@@ -106,3 +108,15 @@ def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
         yield Broker("sns-sqs", ("127.0.0.1", port), make_aws)
         return
     raise AssertionError(request.param)
+
+
+async def until_row(bus: EventBus, message_id: uuid.UUID, subscriber: str,
+                    done: Callable[[Delivery], bool], timeout: float = 40.0) -> Delivery:
+    """The delivery row once `done(row)` (polled; `timeout` only guards against a hang)."""
+    assert bus.store is not None
+    with anyio.fail_after(timeout):
+        while True:
+            rows = await bus.store.deliveries([(message_id, subscriber)])
+            if rows and done(rows[0]):
+                return rows[0]
+            await anyio.sleep(0.05)

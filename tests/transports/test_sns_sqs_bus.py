@@ -3,25 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pydantic
 import pytest
 
 from tests.transports.aws import CREDENTIALS, moto_endpoint, queue_counts, unique_prefix
+from tests.transports.conftest import until_row
 from tidings.runtime import CatalogSpec, EventBus, Message, MessageSpec, RetryPolicy
 from tidings.runtime.stores import SQLiteStore
-from tidings.runtime.stores._base import Delivery
 from tidings.runtime.transports import RemoteSubscription
 from tidings.runtime.transports._sns_sqs import SnsSqsTransport
 
 __all__ = ["moto_endpoint"]  # the fixture, imported for pytest
 
 pytestmark = pytest.mark.anyio
-WAIT = 30.0
 FAST = RetryPolicy(max_attempts=3, initial_delay=0.05, max_delay=0.2, jitter=False)
 
 
@@ -49,15 +46,6 @@ async def declared(bus: EventBus, subscriber: str) -> None:
     await bus.transport.declare(RemoteSubscription(subscriber, ("documentUploaded",), False, bus.lease, 256))
 
 
-async def until_row(bus: EventBus, message_id: uuid.UUID, subscriber: str,
-                    done: Callable[[Delivery], bool]) -> Delivery:
-    assert bus.store is not None
-    with anyio.fail_after(WAIT):
-        while True:
-            rows = await bus.store.deliveries([(message_id, subscriber)])
-            if rows and done(rows[0]):
-                return rows[0]
-            await anyio.sleep(0.05)
 
 
 async def test_a_remote_subscriber_on_another_bus_handles_the_event(
