@@ -138,7 +138,7 @@ class Consumers:
         """Log the message for `runner` (once, whatever the broker redelivers), run it as a
         background delivery of the bus, and return when it is settled with the broker."""
         store, message = self.store, incoming.message
-        if not self.lifecycle.running:
+        if not self.lifecycle.taking_work:
             return  # not settled: the broker delivers it again
         existing = None
         if incoming.attempt > 1:
@@ -197,6 +197,7 @@ class Consumers:
                         raise
                     if isinstance(other, (KeyboardInterrupt, SystemExit)):
                         stop = other  # raised once the attempt is recorded and settled
+                        self.lifecycle.interrupting(stop)
                     raise failure from other
             except Exception as exc:
                 retry_at = runner.failed(message, exc, False, broker=self.owner)

@@ -58,6 +58,19 @@ class Lifecycle:
         if self._closing is not None:
             self._closing.set()
 
+    def interrupting(self, stop: BaseException) -> None:
+        """A background handler raised `stop` (KeyboardInterrupt, SystemExit) and its attempt
+        is being recorded: from now on the bus takes no new work (`taking_work` is False), so
+        the retry it records is left to the next start."""
+        if self.task_group is not None and self.interrupted is None:
+            self.interrupted = stop
+
+    @property
+    def taking_work(self) -> bool:
+        """True while the bus claims deliveries and takes them from the broker: running, and
+        no handler has interrupted it."""
+        return self.phase == "running" and self.interrupted is None
+
     def interrupt(self, stop: BaseException) -> bool:
         """A background handler raised `stop` (KeyboardInterrupt, SystemExit), its attempt
         recorded: cancel everything the bus runs, so leaving `async with bus:` shuts down at

@@ -105,7 +105,9 @@ class Runner:
                             await pending
                     except (KeyboardInterrupt, SystemExit) as stop:
                         # Recorded (and committed) before it stops the process, so a poison message
-                        # goes dead at max_attempts across restarts.
+                        # goes dead at max_attempts across restarts; the retry is the next start's.
+                        if not raise_errors:
+                            lifecycle.interrupting(stop)
                         failure = as_failure(stop)
                         assert failure is not None
                         retry_at = self.failed(message, failure, False)

@@ -168,7 +168,8 @@ class Worker:
         lifecycle = self.lifecycle
         while lifecycle.running:
             claimed = 0
-            if self.dispatcher.outstanding < self.max_in_flight and self.live_runners():
+            if (lifecycle.taking_work and self.dispatcher.outstanding < self.max_in_flight
+                    and self.live_runners()):
                 try:
                     claimed = await self.claim_due()
                 except Exception as exc:
@@ -244,7 +245,7 @@ class Worker:
     def _dispatch(self, claim: Claim) -> None:
         runner = self.live_runners().get(claim.subscriber)
         stored = claim.message
-        if runner is None or self.dispatcher.task_group is None:
+        if runner is None or self.dispatcher.task_group is None or not self.lifecycle.taking_work:
             self.store.record(Outcome(stored.id, claim.subscriber, "pending", datetime.now(UTC),
                                       attempts_delta=-1))
             return
